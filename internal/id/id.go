@@ -1,0 +1,59 @@
+// Package id makes and reads OMO identifiers: UUIDv7 values, stored bare in
+// the database and shown in the API with a type prefix (cus_…, key_…, ten_…)
+// so that a pasted id says what it is.
+package id
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/omo-platform/omo/internal/apperr"
+)
+
+// Prefixes of the public forms.
+const (
+	Customer = "cus"
+	Key      = "key"
+	Tenant   = "ten"
+	Merge    = "mrg"
+	Consent  = "cst"
+	Audit    = "aud"
+)
+
+// New returns a new time-ordered UUIDv7 in canonical text form.
+func New() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Format shows a stored UUID with its type prefix: cus_0190f0c2…
+func Format(prefix, raw string) string {
+	if raw == "" {
+		return ""
+	}
+	return prefix + "_" + strings.ReplaceAll(raw, "-", "")
+}
+
+// Parse reads the public form of an id of the given type and returns the
+// stored UUID. A bare UUID is accepted too. Malformed ids are NotFound,
+// because to a client an id that cannot exist is an id that does not exist.
+func Parse(prefix, public string) (string, error) {
+	s := strings.TrimPrefix(public, prefix+"_")
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", apperr.New(apperr.NotFound, "no %s with id %q", name(prefix), public)
+	}
+	return u.String(), nil
+}
+
+func name(prefix string) string {
+	switch prefix {
+	case Customer:
+		return "customer"
+	case Key:
+		return "API key"
+	case Tenant:
+		return "tenant"
+	case Merge:
+		return "merge"
+	}
+	return "object"
+}

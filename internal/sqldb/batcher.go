@@ -1,0 +1,135 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// maxBatch bounds how many WriteTx calls share one commit, so one slow batch
+// cannot hold many callers.
+const maxBatch = 128
+
+// batcher is SQLite's group commit: one goroutine owns the writer connection,
+// takes every waiting WriteTx call, runs each in a savepoint of one
+// transaction, commits once, and only then answers each caller.
+type batcher struct {
+	db      *DB
+	writer  *sql.DB
+	reqs    chan *writeReq
+	quit    chan struct{}
+	stopped sync.WaitGroup
+	once    sync.Once
+}
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
+	tx   *Tx
+	err  error
+}
+
+func newBatcher(db *DB, writer *sql.DB) *batcher {
+	b := &batcher{db: db, writer: writer, reqs: make(chan *writeReq), quit: make(chan struct{})}
+	b.stopped.Add(1)
+	go b.loop()
+	return b
+}
+
+func (b *batcher) do(ctx context.Context, fn func(*Tx) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.quit:
+		return fmt.Errorf("sqldb: database is closed")
+	}
+	// Once handed over, the write will be decided; wait for the verdict even if
+	// ctx ends, so a caller never reports failure for a write that committed.
+	return <-r.done
+}
+
+func (b *batcher) stop() {
+	b.once.Do(func() { close(b.quit) })
+	b.stopped.Wait()
+}
+
+func (b *batcher) loop() {
+	defer b.stopped.Done()
+	for {
+		var first *writeReq
+		select {
+		case first = <-b.reqs:
+		case <-b.quit:
+			return
+		}
+		batch := []*writeReq{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		b.run(batch)
+	}
+}
+
+func (b *batcher) run(batch []*writeReq) {
+	ctx := context.Background()
+	stx, err := b.writer.BeginTx(ctx, nil)
+	if err != nil {
+		finish(batch, fmt.Errorf("sqldb: begin: %w", err))
+		return
+	}
+	for _, r := range batch {
+		r.err = b.runOne(stx, r)
+	}
+	if err := stx.Commit(); err != nil {
+		_ = stx.Rollback()
+		finish(batch, fmt.Errorf("sqldb: commit: %w", err))
+		return
+	}
+	for _, r := range batch {
+		if r.err == nil {
+			for _, f := range r.tx.afterCommit {
+				f()
+			}
+		}
+		r.done <- r.err
+	}
+}
+
+// runOne runs one call inside a savepoint; on error only its own work is undone.
+func (b *batcher) runOne(stx *sql.Tx, r *writeReq) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	// Queries must not be interrupted mid-statement by the caller's context;
+	// the batch decides as a whole.
+	ctx := context.WithoutCancel(r.ctx)
+	if _, err := stx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		return fmt.Errorf("sqldb: savepoint: %w", err)
+	}
+	r.tx = &Tx{Querier: sqlQuerier{stx}, db: b.db, sqlTx: stx}
+	err := callSafely(r.fn, r.tx)
+	if err != nil {
+		_, _ = stx.ExecContext(ctx, "ROLLBACK TO w")
+	}
+	if _, rerr := stx.ExecContext(ctx, "RELEASE w"); rerr != nil && err == nil {
+		err = fmt.Errorf("sqldb: release: %w", rerr)
+	}
+	return err
+}
+
+func finish(batch []*writeReq, err error) {
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+

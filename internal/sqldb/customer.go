@@ -1,0 +1,344 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/omo-platform/omo/internal/apperr"
+	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/id"
+)
+
+const customerColumns = `tenant_id, id, survivor_id, merged_into, first_name, last_name, gender, birthday, locale,
+	home_location, attributes, trait_sources, created_at, updated_at, erased_at`
+
+func scanCustomer(r Row) (*customer.Customer, error) {
+	c := &customer.Customer{}
+	var mergedInto *string
+	var attrs, sources string
+	t := &c.Traits
+	err := r.Scan(&c.TenantID, &c.ID, &c.SurvivorID, &mergedInto, &t.FirstName, &t.LastName, &t.Gender, &t.Birthday,
+		&t.Locale, &t.HomeLocation, &attrs, &sources, &c.CreatedAt, &c.UpdatedAt, &c.ErasedAt)
+	if err != nil {
+		return nil, err
+	}
+	if mergedInto != nil {
+		c.MergedInto = *mergedInto
+	}
+	if err := json.Unmarshal([]byte(attrs), &t.Attributes); err != nil {
+		return nil, fmt.Errorf("sqldb: customer attributes: %w", err)
+	}
+	if len(t.Attributes) == 0 {
+		t.Attributes = nil
+	}
+	if err := json.Unmarshal([]byte(sources), &c.TraitSources); err != nil {
+		return nil, fmt.Errorf("sqldb: trait sources: %w", err)
+	}
+	return c, nil
+}
+
+func notFoundCustomer(customerID string) error {
+	return apperr.New(apperr.NotFound, "no customer with id %s", id.Format(id.Customer, customerID))
+}
+
+// loadCustomer reads one customer row (live or merged) with its identifiers.
+func loadCustomer(ctx context.Context, q Querier, tenantID, customerID string) (*customer.Customer, error) {
+	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`,
+		tenantID, customerID))
+	if errors.Is(err, ErrNoRows) {
+		return nil, notFoundCustomer(customerID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: load customer: %w", err)
+	}
+	c.Identifiers, err = loadIdentifiers(ctx, q, tenantID, c.ID)
+	return c, err
+}
+
+func loadIdentifiers(ctx context.Context, q Querier, tenantID, customerID string) ([]customer.Identifier, error) {
+	rows, err := q.Query(ctx, `SELECT type, value FROM customer_identifiers WHERE tenant_id = $1 AND customer_id = $2
+		ORDER BY created_at, type, value`, tenantID, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: load identifiers: %w", err)
+	}
+	defer rows.Close()
+	var out []customer.Identifier
+	for rows.Next() {
+		var i customer.Identifier
+		if err := rows.Scan(&i.Type, &i.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// insertCustomer writes a new live customer row.
+func insertCustomer(ctx context.Context, tx *Tx, c *customer.Customer) error {
+	_, err := tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, survivor_id, created_at, updated_at) VALUES ($1, $2, $2 , $3, $3)`,
+		c.TenantID, c.ID, c.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("sqldb: insert customer: %w", err)
+	}
+	return saveTraits(ctx, tx, c)
+}
+
+// saveTraits writes a customer's traits and refreshes its search terms.
+func saveTraits(ctx context.Context, tx *Tx, c *customer.Customer) error {
+	attrs, err := json.Marshal(nonNilMap(c.Traits.Attributes))
+	if err != nil {
+		return apperr.Field("body.traits.attributes", "attributes must be JSON values", nil)
+	}
+	sources, _ := json.Marshal(nonNilSources(c.TraitSources))
+	t := c.Traits
+	c.UpdatedAt = tx.Now()
+	_, err = tx.Exec(ctx, `UPDATE customers SET first_name = $1, last_name = $2, gender = $3, birthday = $4, locale = $5,
+		home_location = $6, attributes = $7, trait_sources = $8, updated_at = $9 WHERE tenant_id = $10 AND id = $11`,
+		t.FirstName, t.LastName, t.Gender, t.Birthday, t.Locale, t.HomeLocation, string(attrs), string(sources),
+		c.UpdatedAt, c.TenantID, c.ID)
+	if err != nil {
+		return fmt.Errorf("sqldb: save traits: %w", err)
+	}
+	return saveSearchTerms(ctx, tx, c)
+}
+
+func saveSearchTerms(ctx context.Context, tx *Tx, c *customer.Customer) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2`, c.TenantID, c.ID); err != nil {
+		return err
+	}
+	if !c.Live() || c.ErasedAt != nil {
+		return nil
+	}
+	for _, term := range searchTerms(c.Traits) {
+		if _, err := tx.Exec(ctx, `INSERT INTO customer_search_terms (tenant_id, term, customer_id) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, c.TenantID, term, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchTerms are the lower-cased name forms a person may type: first, last,
+// "first last", and "lastfirst" (how Chinese names are written).
+func searchTerms(t customer.Traits) []string {
+	first, last := lowerOr(t.FirstName), lowerOr(t.LastName)
+	var terms []string
+	for _, s := range []string{first, last, strings.TrimSpace(first + " " + last), last + first} {
+		if s != "" && len(s) <= 200 && !containsString(terms, s) {
+			terms = append(terms, s)
+		}
+	}
+	return terms
+}
+
+func lowerOr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(*p))
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func nonNilMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func nonNilSources(m map[string]customer.TraitSource) map[string]customer.TraitSource {
+	if m == nil {
+		return map[string]customer.TraitSource{}
+	}
+	return m
+}
+
+// groupIDs lists a live customer and every customer merged into it: the rows
+// whose facts are read as this customer's.
+func groupIDs(ctx context.Context, q Querier, tenantID, survivorID string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2 ORDER BY id`, tenantID, survivorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		ids = append(ids, s)
+	}
+	return ids, rows.Err()
+}
+
+// Profile is a customer as the API shows it: the live customer a requested id
+// resolves to, with its identifiers and current consents.
+type Profile struct {
+	customer.Customer
+	RequestedID string // the id asked for, which may have been merged away
+	Consents    []customer.Consent
+}
+
+// FindCustomerByID returns the live profile an id resolves to, following
+// merges. Erased customers are still found (their tombstone row), with no
+// personal data.
+func (db *DB) FindCustomerByID(ctx context.Context, tenantID, customerID string) (*Profile, error) {
+	return findProfile(ctx, db.Read(), tenantID, customerID)
+}
+
+func findProfile(ctx context.Context, q Querier, tenantID, customerID string) (*Profile, error) {
+	c, err := loadCustomer(ctx, q, tenantID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	p := &Profile{RequestedID: customerID}
+	if !c.Live() {
+		if c, err = loadCustomer(ctx, q, tenantID, c.SurvivorID); err != nil {
+			return nil, err
+		}
+	}
+	p.Customer = *c
+	history, err := consentHistory(ctx, q, tenantID, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.Consents = customer.CurrentConsents(history)
+	return p, nil
+}
+
+// CustomerFilter selects customers for search. Exact identifier filters are
+// normalised like identify; Q is a name or identifier prefix.
+type CustomerFilter struct {
+	TenantID      string
+	Email         string
+	Phone         string
+	CardNumber    string
+	ExternalType  string
+	ExternalValue string
+	Q             string
+	Limit         int
+	After         string // cursor: last customer id of the previous page
+}
+
+// FindCustomers searches live customers, in id (creation) order.
+func (db *DB) FindCustomers(ctx context.Context, f CustomerFilter) ([]*Profile, error) {
+	ids, err := db.findCustomerIDs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Profile, 0, len(ids))
+	for _, cid := range ids {
+		p, err := findProfile(ctx, db.Read(), f.TenantID, cid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// maxRune bounds prefix ranges: every string with the prefix sorts below prefix+maxRune.
+const maxRune = "\U0010FFFF"
+
+func (db *DB) findCustomerIDs(ctx context.Context, f CustomerFilter) ([]string, error) {
+	exact, err := db.exactIdentifierFilter(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	var query string
+	args := []any{f.TenantID, f.After, f.Limit}
+	switch {
+	case exact != nil:
+		query = `SELECT customer_id FROM customer_identifiers WHERE tenant_id = $1 AND customer_id > $2
+			AND type = $4 AND value = $5 ORDER BY customer_id LIMIT $3`
+		args = append(args, exact.Type, exact.Value)
+	case f.Q != "":
+		q := strings.TrimSpace(f.Q)
+		lq := strings.ToLower(q)
+		query = `SELECT DISTINCT customer_id FROM (
+			SELECT customer_id FROM customer_search_terms WHERE tenant_id = $1 AND term >= $4 AND term < $5
+			UNION ALL
+			SELECT customer_id FROM customer_identifiers WHERE tenant_id = $1 AND value >= $6 AND value < $7
+			UNION ALL
+			SELECT customer_id FROM customer_identifiers WHERE tenant_id = $1 AND value >= $4 AND value < $5
+		) m WHERE customer_id > $2 ORDER BY customer_id LIMIT $3`
+		args = append(args, lq, lq+maxRune, q, q+maxRune)
+	default:
+		query = `SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 AND survivor_id = id AND erased_at IS NULL ORDER BY id LIMIT $3`
+	}
+	rows, err := db.Read().Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: find customers: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		ids = append(ids, s)
+	}
+	return ids, rows.Err()
+}
+
+// exactIdentifierFilter normalises the one exact identifier filter given, if any.
+func (db *DB) exactIdentifierFilter(ctx context.Context, f CustomerFilter) (*customer.Identifier, error) {
+	in := customer.IdentifierInput{Email: f.Email, Phone: f.Phone, CardNumber: f.CardNumber}
+	if f.ExternalType != "" || f.ExternalValue != "" {
+		in.External = []customer.ExternalID{{Type: f.ExternalType, Value: f.ExternalValue}}
+	}
+	if in.Empty() {
+		return nil, nil
+	}
+	t, err := db.tenantSettings(ctx, f.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	claims, ignored, err := customer.NormalizeIdentifiers(in, t.DefaultCountry)
+	if err != nil {
+		return nil, queryFieldNames(err)
+	}
+	if len(claims) == 0 && len(ignored) > 0 {
+		return &customer.Identifier{Type: "none", Value: ""}, nil // junk never matches anyone
+	}
+	if len(claims) != 1 {
+		return nil, apperr.New(apperr.Invalid, "give one of email, phone, card_number or external_type+external_value")
+	}
+	return &claims[0].Identifier, nil
+}
+
+// queryFieldNames rewrites body field locations as query parameter names.
+func queryFieldNames(err error) error {
+	e, ok := apperr.As(err)
+	if !ok {
+		return err
+	}
+	for i := range e.Fields {
+		loc := strings.TrimPrefix(e.Fields[i].Location, "body.identifiers.")
+		loc = strings.NewReplacer("external[0].type", "external_type", "external[0].value", "external_value").Replace(loc)
+		e.Fields[i].Location = "query." + loc
+	}
+	return e
+}
+
+// nowOr returns *t or now.
+func nowOr(t *time.Time, now time.Time) time.Time {
+	if t == nil {
+		return now
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,114 @@
+package sqldb_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/omo-platform/omo/internal/apperr"
+	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/sqldb"
+	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
+)
+
+func str(s string) *string { return &s }
+
+func identify(t *testing.T, db *sqldb.DB, tenantID string, in customer.IdentifierInput, traits customer.Traits, source string) *sqldb.IdentifyResult {
+	t.Helper()
+	res, err := db.Identify(context.Background(), sqldb.IdentifyParams{TenantID: tenantID, Identifiers: in, Traits: traits, Source: source,
+		Actor: sqldb.Actor{Actor: "test"}})
+	if err != nil {
+		t.Fatalf("identify %+v: %v", in, err)
+	}
+	return res
+}
+
+func TestIdentify_TwoChannelsOneCustomer(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		tn := sqldbtest.Tenant(t, db)
+		pos := identify(t, db, tn.ID, customer.IdentifierInput{Phone: "9123 4567", External: []customer.ExternalID{{Type: "pos", Value: "C-1"}}},
+			customer.Traits{FirstName: str("Mei")}, "pos")
+		if !pos.Created {
+			t.Fatal("first identify should create")
+		}
+		web := identify(t, db, tn.ID, customer.IdentifierInput{Email: " Mei@Example.HK ", Phone: "+852 9123 4567"},
+			customer.Traits{LastName: str("Chan")}, "web")
+		if web.Created || web.Profile.ID != pos.Profile.ID {
+			t.Fatalf("second identify should match the first: created=%v id=%s want %s", web.Created, web.Profile.ID, pos.Profile.ID)
+		}
+		got := web.Profile
+		if len(got.Identifiers) != 3 || *got.Traits.FirstName != "Mei" || *got.Traits.LastName != "Chan" {
+			t.Fatalf("profile = %+v", got.Customer)
+		}
+		found, err := db.FindCustomers(context.Background(), sqldb.CustomerFilter{TenantID: tn.ID, Email: "mei@example.hk", Limit: 10})
+		if err != nil || len(found) != 1 || found[0].ID != pos.Profile.ID {
+			t.Fatalf("search by email: %v %v", found, err)
+		}
+		found, err = db.FindCustomers(context.Background(), sqldb.CustomerFilter{TenantID: tn.ID, Q: "chan", Limit: 10})
+		if err != nil || len(found) != 1 {
+			t.Fatalf("search by name: %v %v", found, err)
+		}
+	})
+}
+
+func TestIdentify_ThreeWayMergeAndUnmerge(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tn := sqldbtest.Tenant(t, db)
+		a := identify(t, db, tn.ID, customer.IdentifierInput{Email: "a@shop.hk"}, customer.Traits{FirstName: str("Ann")}, "web")
+		b := identify(t, db, tn.ID, customer.IdentifierInput{Phone: "+85261234567"}, customer.Traits{LastName: str("Lee")}, "pos")
+		c := identify(t, db, tn.ID, customer.IdentifierInput{CardNumber: "LC-0001"}, customer.Traits{Gender: str("f")}, "pos")
+		all := identify(t, db, tn.ID, customer.IdentifierInput{Email: "a@shop.hk", Phone: "61234567", CardNumber: "LC-0001"}, customer.Traits{}, "pos")
+		if all.Profile.ID != a.Profile.ID || len(all.Merged) != 2 {
+			t.Fatalf("merge: survivor %s merged %v; want survivor %s and 2 merged", all.Profile.ID, all.Merged, a.Profile.ID)
+		}
+		for _, id := range []string{b.Profile.ID, c.Profile.ID} {
+			p, err := db.FindCustomerByID(ctx, tn.ID, id)
+			if err != nil || p.ID != a.Profile.ID || p.RequestedID != id {
+				t.Fatalf("merged id %s should resolve to survivor: %v %v", id, p, err)
+			}
+		}
+		if p := all.Profile; len(p.Identifiers) != 3 || p.Traits.LastName == nil || p.Traits.Gender == nil {
+			t.Fatalf("survivor should hold everything: %+v", p.Customer)
+		}
+		res, err := db.Unmerge(ctx, sqldb.UnmergeParams{TenantID: tn.ID, CustomerID: b.Profile.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Restored) != 2 || len(res.Survivor.Identifiers) != 1 || res.Survivor.Traits.LastName != nil {
+			t.Fatalf("unmerge: %+v", res.Survivor.Customer)
+		}
+		for _, want := range []*sqldb.IdentifyResult{b, c} {
+			p, err := db.FindCustomerByID(ctx, tn.ID, want.Profile.ID)
+			if err != nil || p.ID != want.Profile.ID || len(p.Identifiers) != 1 {
+				t.Fatalf("restored %s: %+v %v", want.Profile.ID, p, err)
+			}
+		}
+		if _, err := db.Unmerge(ctx, sqldb.UnmergeParams{TenantID: tn.ID, CustomerID: a.Profile.ID}); !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("second unmerge: want conflict, got %v", err)
+		}
+	})
+}
+
+func TestErase_BlocksSilentRecreation(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tn := sqldbtest.Tenant(t, db)
+		a := identify(t, db, tn.ID, customer.IdentifierInput{Email: "gone@shop.hk"}, customer.Traits{FirstName: str("Gone")}, "web")
+		p, err := db.EraseCustomer(ctx, tn.ID, a.Profile.ID, sqldb.Actor{Actor: "test"})
+		if err != nil || p.ErasedAt == nil || len(p.Identifiers) != 0 || p.Traits.FirstName != nil {
+			t.Fatalf("erase: %+v %v", p, err)
+		}
+		_, err = db.Identify(ctx, sqldb.IdentifyParams{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "gone@shop.hk"}})
+		if !apperr.Is(err, apperr.Conflict) {
+			t.Fatalf("re-identify without consent: want conflict, got %v", err)
+		}
+		res, err := db.Identify(ctx, sqldb.IdentifyParams{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "gone@shop.hk"},
+			Consents: []customer.ConsentInput{{MessageChannel: "email", Purpose: "marketing", Status: "granted"}}})
+		if err != nil || !res.Created || res.Profile.ID == a.Profile.ID {
+			t.Fatalf("re-identify with consent: %+v %v", res, err)
+		}
+	})
+}

@@ -1,0 +1,221 @@
+// Package sqldb stores OMO's data in SQLite (embedded, one process) or
+// PostgreSQL (many processes), with the same visible SQL on both where the
+// dialects agree and named dialect methods where they do not.
+//
+// Writes go through WriteTx. On SQLite a single writer connection runs them;
+// concurrent WriteTx calls are coalesced into one transaction (group commit),
+// each call inside its own savepoint, so one fsync acknowledges many writes and
+// a failing call rolls back alone. On PostgreSQL each call is its own
+// transaction, retried on serialization failures and deadlocks.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// ErrNoRows is returned by Row.Scan when a query found nothing, on both engines.
+var ErrNoRows = sql.ErrNoRows
+
+// Querier is what both engines' pools and transactions offer.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows is a result set; Close it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is a single-row result.
+type Row interface{ Scan(dest ...any) error }
+
+// Options tune Open.
+type Options struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// ReadConns caps the SQLite reader pool or the PostgreSQL pool.
+	ReadConns int
+}
+
+// DB is an open database of either engine.
+type DB struct {
+	engine Engine
+	now    func() time.Time
+
+	// SQLite
+	path    string
+	writer  *sql.DB
+	reader  *sql.DB
+	batcher *batcher
+
+	// PostgreSQL
+	pool *pgxpool.Pool
+
+	jobs    *jobs
+	tenants tenantCache
+}
+
+// Open connects to url: "sqlite:PATH" (or a bare path) or "postgres://…".
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	var db *DB
+	var err error
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		db, err = openPostgres(ctx, url, opts)
+	default:
+		db, err = openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "sqlite:"), opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	db.now = opts.Now
+	return db, nil
+}
+
+// Engine reports which engine this is.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Now is the database's clock, truncated to microseconds so that both engines
+// store the same value.
+func (db *DB) Now() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
+
+// Read returns the querier for reads outside a transaction.
+func (db *DB) Read() Querier {
+	if db.engine == Postgres {
+		return pgxQuerier{db.pool}
+	}
+	return sqlQuerier{db.reader}
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.Read().QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close stops the job client (if still running) and closes the connections.
+func (db *DB) Close() error {
+	if db.engine == Postgres {
+		db.pool.Close()
+		return nil
+	}
+	db.batcher.stop()
+	return errors.Join(db.reader.Close(), db.writer.Close())
+}
+
+// Tx is a write transaction (on SQLite, a savepoint inside a group commit).
+type Tx struct {
+	Querier
+	db          *DB
+	sqlTx       *sql.Tx
+	pgxTx       pgx.Tx
+	afterCommit []func()
+}
+
+// AfterCommit runs f once the transaction is durably committed.
+func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+// Enqueue inserts a job in this transaction: it runs only if the transaction
+// commits, and it cannot be lost once it does.
+func (tx *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	if tx.db.jobs == nil {
+		return errors.New("sqldb: Enqueue before UseJobs")
+	}
+	return tx.db.jobs.insertTx(ctx, tx, args, opts)
+}
+
+// Now is the transaction's clock.
+func (tx *Tx) Now() time.Time { return tx.db.Now() }
+
+// Engine reports the engine, for the few dialect branches.
+func (tx *Tx) Engine() Engine { return tx.db.engine }
+
+// WriteTx runs fn in a write transaction and returns once it is durable. fn
+// may run more than once on PostgreSQL (after a serialization failure), so it
+// must not have effects outside the transaction except through AfterCommit.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.engine == Postgres {
+		return db.pgWriteTx(ctx, fn)
+	}
+	return db.batcher.do(ctx, fn)
+}
+
+func (db *DB) pgWriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.pgWriteOnce(ctx, fn)
+		if err == nil || attempt >= 8 || !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 2 * time.Millisecond)
+	}
+}
+
+func (db *DB) pgWriteOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return fmt.Errorf("sqldb: begin: %w", err)
+	}
+	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
+	tx := &Tx{Querier: pgxQuerier{ptx}, db: db, pgxTx: ptx}
+	if err := callSafely(fn, tx); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("sqldb: commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+func callSafely(fn func(*Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqldb: panic in transaction: %v", r)
+		}
+	}()
+	return fn(tx)
+}
+
+// retryable reports PostgreSQL serialization failures and deadlocks.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// IsUniqueViolation reports a unique-constraint failure on either engine.
+func IsUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}

@@ -1,0 +1,70 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("sqldb: empty SQLite path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqldb: create data folder: %w", err)
+		}
+	}
+	writer, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	// One writer: SQLite allows one at a time, and the batcher owns it.
+	writer.SetMaxOpenConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	reader, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = max(4, 2*runtime.NumCPU())
+	}
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	reader.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader}
+	db.batcher = newBatcher(db, writer)
+	return db, nil
+}
+
+// sqliteDSN sets the pragmas on every connection: WAL so readers never block
+// the writer, synchronous=FULL because points and money must survive power
+// loss, foreign keys on, a busy timeout, and BEGIN IMMEDIATE for the writer so
+// a transaction never fails half-way on a lock upgrade.
+func sqliteDSN(path string, writer bool) string {
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(10000)",
+		"cache_size(-32000)", "temp_store(MEMORY)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
