@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/omo-platform/omo/internal/apperr"
@@ -64,6 +65,10 @@ func NormalizeIdentifiers(in IdentifierInput, defaultCountry string) ([]Claim, [
 		t, err := NormalizeExternalType(e.Type)
 		if err != nil {
 			fields = append(fields, apperr.FieldError{Location: field + ".type", Message: err.Error(), Value: e.Type})
+			continue
+		}
+		if strings.TrimSpace(e.Value) == "" {
+			fields = append(fields, apperr.FieldError{Location: field + ".value", Message: "value is empty", Value: e.Value})
 			continue
 		}
 		add(field+".value", externalPrefix+t, e.Value, NormalizeToken)

@@ -235,7 +235,7 @@ func TestNormalizeIdentifiers_Malformed(t *testing.T) {
 		{
 			name: "every bad field reported, junk does not hide errors",
 			in: IdentifierInput{
-				Email:      "x",
+				Email:      "not-an-email",
 				Phone:      "abc",
 				CardNumber: "\x01",
 				External: []ExternalID{
@@ -245,7 +245,7 @@ func TestNormalizeIdentifiers_Malformed(t *testing.T) {
 				},
 			},
 			wantFields: []apperr.FieldError{
-				{Location: "body.identifiers.email", Value: "x"},
+				{Location: "body.identifiers.email", Value: "not-an-email"},
 				{Location: "body.identifiers.phone", Value: "abc"},
 				{Location: "body.identifiers.card_number", Value: "\x01"},
 				{Location: "body.identifiers.external[1].type", Value: "bad type"},

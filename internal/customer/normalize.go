@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/width"
 )
 
 // ErrJunk marks a value that is well-formed but known to be a placeholder
@@ -20,12 +21,21 @@ func (e ErrJunk) Error() string { return e.Why }
 // It returns ErrJunk for placeholder addresses and a plain error for
 // malformed ones.
 func NormalizeEmail(raw string) (string, error) {
+	if !utf8.ValidString(raw) {
+		return "", fmt.Errorf("email is not valid UTF-8")
+	}
 	s := strings.ToLower(strings.TrimSpace(raw))
 	if s == "" {
 		return "", fmt.Errorf("email is empty")
 	}
-	if len(s) > 254 || !utf8.ValidString(s) {
-		return "", fmt.Errorf("email is too long or not UTF-8")
+	if len(s) > 254 {
+		return "", fmt.Errorf("email is longer than 254 bytes")
+	}
+	if isJunkWord(s) {
+		return s, ErrJunk{Why: "placeholder instead of an email address"}
+	}
+	if local, _, ok := strings.Cut(s, "@"); ok && (junkEmailLocals[local] || isJunkWord(local)) {
+		return s, ErrJunk{Why: "placeholder email address"}
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" {
@@ -63,19 +73,17 @@ func isJunkEmail(local, domain string) bool {
 // NormalizePhone reads a phone number as written by a person or a POS and
 // returns it in E.164, reading national numbers in defaultCountry.
 func NormalizePhone(raw, defaultCountry string) (string, error) {
-	s := strings.TrimSpace(raw)
+	// Full-width digits (９１２３) are common in CJK input methods.
+	s := width.Narrow.String(strings.TrimSpace(raw))
+	if isJunkWord(s) {
+		return "", ErrJunk{Why: "placeholder phone number"}
+	}
 	digits := onlyDigits(s)
 	if digits == "" {
-		if isJunkWord(s) {
-			return "", ErrJunk{Why: "placeholder phone number"}
-		}
 		return "", fmt.Errorf("%q is not a phone number", raw)
 	}
 	if len(digits) >= 5 && isRepeatedRune(digits) {
 		return "", ErrJunk{Why: "phone number of one repeated digit"}
-	}
-	if isSequence(digits) {
-		return "", ErrJunk{Why: "phone number of sequential digits"}
 	}
 	if strings.HasPrefix(s, "00") {
 		s = "+" + strings.TrimPrefix(s, "00")
@@ -84,10 +92,26 @@ func NormalizePhone(raw, defaultCountry string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q is not a phone number: %v", raw, err)
 	}
+	// Judge junk on what the number is, not on how it was typed.
+	if err := junkPhone(phonenumbers.Format(num, phonenumbers.E164), phonenumbers.GetNationalSignificantNumber(num)); err != nil {
+		return "", err
+	}
 	if !phonenumbers.IsValidNumber(num) {
 		return "", fmt.Errorf("%q is not a valid phone number for region %s", raw, regionOf(num, defaultCountry))
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+func junkPhone(e164, national string) error {
+	for _, d := range []string{strings.TrimPrefix(e164, "+"), national} {
+		if len(d) >= 5 && isRepeatedRune(d) {
+			return ErrJunk{Why: "phone number of one repeated digit"}
+		}
+		if isSequence(d) {
+			return ErrJunk{Why: "phone number of sequential digits"}
+		}
+	}
+	return nil
 }
 
 func regionOf(num *phonenumbers.PhoneNumber, fallback string) string {
@@ -131,7 +155,7 @@ func NormalizeExternalType(raw string) (string, error) {
 }
 
 var junkWords = map[string]bool{
-	"n/a": true, "na": true, "none": true, "null": true, "nil": true, "unknown": true, "-": true,
+	"n/a": true, "na": true, "none": true, "null": true, "nil": true, "unknown": true, "-": true, "n.a.": true, "nil.": true,
 	"test": true, "x": true, "xx": true, "xxx": true, "tbc": true, "tba": true, "no": true, "0": true,
 }
 

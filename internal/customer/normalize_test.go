@@ -143,7 +143,6 @@ func TestNormalizeEmail_Malformed(t *testing.T) {
 // whole identify request instead of ignoring the one value.
 func TestNormalizeEmail_PlaceholderWordsAreJunk(t *testing.T) {
 	t.Parallel()
-	t.Skip(`bug: normalize.go NormalizeEmail: "n/a", "none", "-" give a plain (malformed) error, not ErrJunk; "n/a@x" gives a plain error because the domain check runs before the junk check; "n/a@x.com" is accepted as valid because junkEmailLocals lacks "n/a"`)
 	for _, in := range []string{"n/a", "N/A", "none", "-", "n/a@x", "n/a@x.com"} {
 		if _, err := NormalizeEmail(in); kindOfErr(err) != kindJunk {
 			t.Errorf("NormalizeEmail(%q) error = %v, want ErrJunk", in, err)
@@ -153,7 +152,6 @@ func TestNormalizeEmail_PlaceholderWordsAreJunk(t *testing.T) {
 
 func TestNormalizeEmail_InvalidUTF8(t *testing.T) {
 	t.Parallel()
-	t.Skip(`bug: normalize.go NormalizeEmail: strings.ToLower replaces invalid UTF-8 with U+FFFD before the utf8.ValidString check, so "a\xff@b.com" is accepted as "a\uFFFD@b.com"`)
 	if got, err := NormalizeEmail("a\xff@shop.com"); err == nil {
 		t.Errorf("NormalizeEmail(invalid UTF-8) = %q, nil; want an error", got)
 	}
@@ -165,6 +163,7 @@ func TestNormalizePhone_Valid(t *testing.T) {
 		name, in, country, want string
 	}{
 		{"HK mobile with space", "9123 4567", "HK", "+85291234567"},
+		{"HK full-width digits", "９１２３ ４５６７", "HK", "+85291234567"},
 		{"HK mobile no space", "91234567", "HK", "+85291234567"},
 		{"HK landline", "2123 4567", "HK", "+85221234567"},
 		{"HK surrounding spaces", "  9123 4567  ", "HK", "+85291234567"},
@@ -254,7 +253,6 @@ func TestNormalizePhone_Malformed(t *testing.T) {
 		{"no default country for national number", "9123 4567", ""},
 		{"unknown default country", "9123 4567", "XX"},
 		{"plus alone", "+", "HK"},
-		{"full-width digits", "９１２３ ４５６７", "HK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +275,6 @@ func TestNormalizePhone_Malformed(t *testing.T) {
 // (SG "010") and letters read as digits by phonenumbers hide junk the same way.
 func TestNormalizePhone_JunkIndependentOfFormat(t *testing.T) {
 	t.Parallel()
-	t.Skip(`bug: normalize.go NormalizePhone: junk checks run on the raw input digits, not on the parsed number: "001 234 567 8901" (HK) -> "+12345678901", nil while "+12345678901" -> ErrJunk; also "007 777 777 7777" (HK), "+7 777 PPP PPPP" (HK), "01022222222AAA" (SG, found by FuzzNormalizePhone)`)
 	tests := []struct {
 		name, in, country string
 	}{
@@ -299,7 +296,6 @@ func TestNormalizePhone_JunkIndependentOfFormat(t *testing.T) {
 
 func TestNormalizePhone_ZeroIsJunk(t *testing.T) {
 	t.Parallel()
-	t.Skip(`bug: normalize.go NormalizePhone: "0" is in junkWords but isJunkWord is only consulted when the input has no digits, so phone "0" gives a plain error (fails the request) instead of ErrJunk`)
 	if _, err := NormalizePhone("0", "HK"); kindOfErr(err) != kindJunk {
 		t.Errorf(`NormalizePhone("0", "HK") error = %v, want ErrJunk`, err)
 	}

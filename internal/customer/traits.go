@@ -91,8 +91,8 @@ func ApplyTraits(cur Traits, sources map[string]TraitSource, u TraitUpdate) (Tra
 	incoming := u.Traits.Flat()
 	for _, f := range sortedKeys(incoming) {
 		v := incoming[f]
-		if old, ok := next[f]; ok && u.Priority(old.Source) > u.Priority(u.Source) {
-			continue
+		if old, ok := next[f]; ok && outranks(old, TraitSource{Source: u.Source, At: u.At}, u.Priority) {
+			continue // set by a higher-priority source, or later by an equal one
 		}
 		before, had := flat[f]
 		if isClear(v) {

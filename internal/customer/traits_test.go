@@ -201,7 +201,6 @@ func TestApplyTraits_Cases(t *testing.T) {
 // TraitSource comment ("decides which later value may overwrite it") promise.
 func TestApplyTraits_OlderAtEqualPriorityLoses(t *testing.T) {
 	t.Parallel()
-	t.Skip("bug: traits.go ApplyTraits compares only priorities, never At: an update at equal priority with an older At overwrites the newer value and moves the source time backwards")
 	cur := Traits{FirstName: sp("Anne")}
 	sources := map[string]TraitSource{"first_name": src("web", tr2)}
 	got, gotSources, changes := ApplyTraits(cur, sources, TraitUpdate{
