@@ -28,11 +28,13 @@ const (
 	ScopeCustomersWrite = "customers:write"
 	ScopeKeysRead       = "keys:read"
 	ScopeKeysWrite      = "keys:write"
+	ScopeTenantRead     = "tenant:read"
+	ScopeTenantWrite    = "tenant:write"
 	ScopeAll            = "*"
 )
 
 // AllScopes lists every scope a key may carry, for validation and docs.
-var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite}
+var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite, ScopeTenantRead, ScopeTenantWrite}
 
 // APIKey is the stored form of a key: never the secret itself.
 type APIKey struct {

@@ -46,13 +46,13 @@ func (i Identifier) LimitClass() string {
 
 // Traits are what a customer tells us about themselves. Nil means "not set".
 type Traits struct {
-	FirstName    *string        `json:"first_name,omitempty"`
-	LastName     *string        `json:"last_name,omitempty"`
-	Gender       *string        `json:"gender,omitempty"`
-	Birthday     *string        `json:"birthday,omitempty" doc:"YYYY-MM-DD, or --MM-DD when the year is unknown"`
-	Locale       *string        `json:"locale,omitempty" doc:"BCP 47, e.g. zh-Hant-HK"`
-	HomeLocation *string        `json:"home_location,omitempty" doc:"code of the customer's home location (store)"`
-	Attributes   map[string]any `json:"attributes,omitempty"`
+	FirstName    *string        `json:"first_name,omitempty" maxLength:"200"`
+	LastName     *string        `json:"last_name,omitempty" maxLength:"200"`
+	Gender       *string        `json:"gender,omitempty" maxLength:"50" doc:"as the customer states it, e.g. female, male, non_binary"`
+	Birthday     *string        `json:"birthday,omitempty" pattern:"^$|^([0-9]{4}|-)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$" doc:"YYYY-MM-DD, or --MM-DD when the year is unknown; empty string clears"`
+	Locale       *string        `json:"locale,omitempty" maxLength:"35" doc:"BCP 47, e.g. zh-Hant-HK"`
+	HomeLocation *string        `json:"home_location,omitempty" maxLength:"100" doc:"code of the customer's home location (store)"`
+	Attributes   map[string]any `json:"attributes,omitempty" doc:"free-form; a null value removes an attribute"`
 }
 
 // TraitSource says who last set a trait and when; it decides which later

@@ -95,8 +95,10 @@ func (b *batcher) run(batch []*writeReq) {
 		finish(batch, fmt.Errorf("sqldb: commit: %w", err))
 		return
 	}
+	b.db.counters.commits.Add(1)
 	for _, r := range batch {
 		if r.err == nil {
+			b.db.counters.writes.Add(1)
 			for _, f := range r.tx.afterCommit {
 				f()
 			}
@@ -132,4 +134,3 @@ func finish(batch []*writeReq, err error) {
 		r.done <- err
 	}
 }
-

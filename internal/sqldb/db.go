@@ -75,8 +75,9 @@ type DB struct {
 	// PostgreSQL
 	pool *pgxpool.Pool
 
-	jobs    *jobs
-	tenants tenantCache
+	jobs     *jobs
+	tenants  tenantCache
+	counters writeCounters
 }
 
 // Open connects to url: "sqlite:PATH" (or a bare path) or "postgres://…".
@@ -190,6 +191,8 @@ func (db *DB) pgWriteOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if err := ptx.Commit(ctx); err != nil {
 		return fmt.Errorf("sqldb: commit: %w", err)
 	}
+	db.counters.commits.Add(1)
+	db.counters.writes.Add(1)
 	for _, f := range tx.afterCommit {
 		f()
 	}

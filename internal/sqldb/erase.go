@@ -87,7 +87,7 @@ func (db *DB) ScrubErased(ctx context.Context, j customer.ErasedJob) error {
 			if err := scrubAudit(ctx, tx, j.TenantID, cid); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET response_body = NULL, status_code = NULL
+			if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET response_body = NULL, status_code = 410, content_type = NULL
 				WHERE tenant_id = $1 AND customer_id = $2`, j.TenantID, cid); err != nil {
 				return err
 			}

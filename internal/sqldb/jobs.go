@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,10 +31,11 @@ type JobOptions struct {
 // jobs wraps River's client for either engine; River's client is generic over
 // the transaction type, which differs between the two drivers.
 type jobs struct {
-	sqlite *river.Client[*sql.Tx]
-	pg     *river.Client[pgx.Tx]
-	opts   JobOptions
-	cancel func()
+	sqlite  *river.Client[*sql.Tx]
+	pg      *river.Client[pgx.Tx]
+	opts    JobOptions
+	cancel  func()
+	running atomic.Bool
 }
 
 // UseJobs creates the job client. Call it once, before WriteTx calls that
@@ -105,6 +107,7 @@ func (db *DB) StartJobs(ctx context.Context) error {
 		return fmt.Errorf("sqldb: start jobs: %w", err)
 	}
 	j.cancel = cancel
+	j.running.Store(true)
 	go j.forward(events)
 	return nil
 }
@@ -136,17 +139,9 @@ func (db *DB) StopJobs(ctx context.Context) error {
 	if j.cancel != nil {
 		j.cancel()
 	}
+	j.running.Store(false)
 	return err
 }
 
-// JobsReady reports whether the job client is running (for readiness).
-func (db *DB) JobsReady() bool {
-	j := db.jobs
-	if j == nil {
-		return false
-	}
-	if j.pg != nil {
-		return j.pg.Stopped() != nil
-	}
-	return j.sqlite.Stopped() != nil
-}
+// JobsRunning reports whether the job workers are running (for readiness).
+func (db *DB) JobsRunning() bool { return db.jobs != nil && db.jobs.running.Load() }

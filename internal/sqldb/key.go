@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/auth"
@@ -123,12 +122,4 @@ func (db *DB) RevokeKey(ctx context.Context, tenantID, keyID string) (auth.APIKe
 		return auth.APIKey{}, err
 	}
 	return db.FindKeyByID(ctx, tenantID, keyID)
-}
-
-// KeyRevokedAt is a helper for tests and caches.
-func KeyRevokedAt(k auth.APIKey) time.Time {
-	if k.RevokedAt == nil {
-		return time.Time{}
-	}
-	return *k.RevokedAt
 }

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/omo-platform/omo/internal/api"
+	"github.com/omo-platform/omo/internal/job"
+	"github.com/omo-platform/omo/internal/sqldb"
+)
+
+type serveConfig struct {
+	db, addr, role, logLevel string
+	workers                  int
+	shutdownTimeout          time.Duration
+	migrate                  bool
+}
+
+func serve(ctx context.Context, env environment, args []string) error {
+	cfg, ok, err := serveFlags(env, args)
+	if !ok {
+		return err
+	}
+	log := newLogger(env, cfg.logLevel)
+	start := time.Now()
+	db, err := sqldb.Open(ctx, cfg.db, sqldb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.migrate {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerDBMetrics(reg, db)
+	if err := startJobs(ctx, db, cfg, log, reg); err != nil {
+		return err
+	}
+	srv, ln, err := listen(cfg, db, log, reg)
+	if err != nil {
+		_ = db.StopJobs(context.Background())
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "role", cfg.role, "engine", string(db.Engine()),
+		"version", version, "startup", time.Since(start).String())
+	return serveUntilDone(ctx, srv, ln, db, cfg, log)
+}
+
+func serveFlags(env environment, args []string) (serveConfig, bool, error) {
+	fs := env.flags("serve", "Runs OMO: the HTTP API, the job workers and the scheduler. Creates the data folder and "+
+		"migrates on start. --role splits them across processes on PostgreSQL.")
+	var c serveConfig
+	dbURL := env.dbFlag(fs)
+	fs.StringVar(&c.addr, "addr", env.envOr("OMO_ADDR", "127.0.0.1:8080"), "listen address (env OMO_ADDR)")
+	fs.StringVar(&c.role, "role", env.envOr("OMO_ROLE", "all"), "api, worker or all (env OMO_ROLE)")
+	fs.StringVar(&c.logLevel, "log-level", env.envOr("OMO_LOG_LEVEL", "info"), "debug, info, warn or error (env OMO_LOG_LEVEL)")
+	fs.IntVar(&c.workers, "workers", 10, "concurrent jobs per worker process")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs on SIGTERM")
+	fs.BoolVar(&c.migrate, "migrate", true, "apply migrations on start")
+	ok, err := parse(fs, args)
+	c.db = *dbURL
+	if ok && c.role != "api" && c.role != "worker" && c.role != "all" {
+		return c, false, fmt.Errorf("%w: --role must be api, worker or all", errUsage)
+	}
+	return c, ok, err
+}
+
+func newLogger(env environment, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(api.NewLogHandler(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: l})))
+}
+
+func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Logger, reg *prometheus.Registry) error {
+	if cfg.role == "api" {
+		return db.UseJobs(sqldb.JobOptions{Logger: log})
+	}
+	jobs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "omo_jobs_total", Help: "Finished jobs by kind and state."},
+		[]string{"kind", "state"})
+	took := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "omo_job_duration_seconds", Help: "Job run time by kind."},
+		[]string{"kind"})
+	reg.MustRegister(jobs, took)
+	err := db.UseJobs(sqldb.JobOptions{Workers: job.Workers(db), Periodic: job.Periodic(), MaxWorkers: cfg.workers, Logger: log,
+		OnEvent: func(kind string, state rivertype.JobState, d time.Duration) {
+			jobs.WithLabelValues(kind, string(state)).Inc()
+			took.WithLabelValues(kind).Observe(d.Seconds())
+		}})
+	if err != nil {
+		return err
+	}
+	return db.StartJobs(ctx)
+}
+
+func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Registry) (*http.Server, net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	ready := func() error {
+		if cfg.role != "api" && !db.JobsRunning() {
+			return errors.New("job workers are not running")
+		}
+		return nil
+	}
+	h := api.NewHandler(api.Deps{DB: db, Logger: log, Metrics: api.NewMetrics(reg), Gatherer: reg, Version: version,
+		Ready: ready, OpsOnly: cfg.role == "worker"})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return srv, ln, nil
+}
+
+// serveUntilDone serves until ctx ends, then shuts down in order: stop
+// accepting and finish in-flight requests, finish running jobs, and (deferred
+// by the caller) close the database.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, db *sqldb.DB, cfg serveConfig, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = db.StopJobs(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	herr := srv.Shutdown(sctx)
+	jerr := db.StopJobs(sctx)
+	log.Info("stopped", "http", errString(herr), "jobs", errString(jerr))
+	return errors.Join(herr, jerr)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return err.Error()
+}

@@ -1,0 +1,57 @@
+// Package job holds OMO's background work: River workers for the facts
+// domains enqueue in their own transactions, and the periodic jobs of the
+// scheduler. Workers call the store; they hold no state of their own.
+package job
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/sqldb"
+)
+
+// Workers returns every worker, ready for sqldb.JobOptions.
+func Workers(db *sqldb.DB) *river.Workers {
+	w := river.NewWorkers()
+	river.AddWorker(w, &erasedWorker{db: db})
+	river.AddWorker(w, &idempotencyCleanupWorker{db: db})
+	return w
+}
+
+// Periodic returns the scheduler's jobs.
+func Periodic() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return IdempotencyCleanup{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
+}
+
+// erasedWorker scrubs what an erasure leaves outside the customer rows.
+type erasedWorker struct {
+	river.WorkerDefaults[customer.ErasedJob]
+	db *sqldb.DB
+}
+
+func (w *erasedWorker) Work(ctx context.Context, j *river.Job[customer.ErasedJob]) error {
+	return w.db.ScrubErased(ctx, j.Args)
+}
+
+// IdempotencyCleanup removes idempotency records past their replay window.
+type IdempotencyCleanup struct{}
+
+// Kind names the job.
+func (IdempotencyCleanup) Kind() string { return "idempotency.cleanup" }
+
+type idempotencyCleanupWorker struct {
+	river.WorkerDefaults[IdempotencyCleanup]
+	db *sqldb.DB
+}
+
+func (w *idempotencyCleanupWorker) Work(ctx context.Context, _ *river.Job[IdempotencyCleanup]) error {
+	_, err := w.db.DeleteExpiredIdempotencyKeys(ctx)
+	return err
+}

@@ -1,0 +1,26 @@
+package sqldb
+
+import "sync/atomic"
+
+// PoolStats describe the connections and write throughput, for metrics.
+type PoolStats struct {
+	Open, InUse, Idle int
+	// Commits counts transactions committed; Writes counts WriteTx calls that
+	// succeeded. On SQLite Writes/Commits is the group commit factor.
+	Commits, Writes int64
+}
+
+type writeCounters struct{ commits, writes atomic.Int64 }
+
+// PoolStats reports the current pool state.
+func (db *DB) PoolStats() PoolStats {
+	s := PoolStats{Commits: db.counters.commits.Load(), Writes: db.counters.writes.Load()}
+	if db.engine == Postgres {
+		st := db.pool.Stat()
+		s.Open, s.InUse, s.Idle = int(st.TotalConns()), int(st.AcquiredConns()), int(st.IdleConns())
+		return s
+	}
+	r, w := db.reader.Stats(), db.writer.Stats()
+	s.Open, s.InUse, s.Idle = r.OpenConnections+w.OpenConnections, r.InUse+w.InUse, r.Idle+w.Idle
+	return s
+}
