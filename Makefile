@@ -1,0 +1,43 @@
+# OMO developer commands. `make help` lists them.
+GO        ?= go
+BIN       ?= bin/omo
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+PGURL     ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+
+.PHONY: help build run test test-postgres lint bench generate verify fuzz
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build bin/omo (pure Go, CGO_ENABLED=0)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/omo
+
+run: build ## run the platform on the embedded SQLite default (./omo-data)
+	./$(BIN) serve
+
+test: ## run every test with -race (SQLite; PostgreSQL too when OMO_TEST_POSTGRES_URL is set)
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-postgres: ## run every test on PostgreSQL only
+	OMO_TEST_POSTGRES_URL='$(PGURL)' OMO_TEST_ENGINES=postgres $(GO) test -race -count=1 -timeout 30m ./...
+
+lint: ## vet and format check
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+fuzz: ## run each fuzz target for 30 s
+	@for f in $$($(GO) test ./internal/customer -list 'Fuzz.*' | grep ^Fuzz); do \
+		$(GO) test ./internal/customer -run '^$$' -fuzz "^$$f$$" -fuzztime 30s || exit 1; done
+
+generate: ## regenerate docs/api/openapi.json from the code
+	$(GO) run ./cmd/omo openapi > docs/api/openapi.json
+
+verify: ## fail when generated files or the two engines' migrations are out of step
+	$(GO) run ./cmd/omo openapi | diff -u docs/api/openapi.json - || (echo "run: make generate"; exit 1)
+	$(GO) test -count=1 -run 'TestMigrations_InStep|TestImportRules' ./internal/sqldb/ ./internal/architecture/
+
+bench: build ## measure the figures in docs/performance.md (SQLite and PostgreSQL)
+	$(GO) build -o bin/omobench ./cmd/omobench
+	./bin/omobench --omo $(BIN) --db sqlite --out bench-results.md
+	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --out bench-results.md
