@@ -66,8 +66,10 @@ func startServe(t *testing.T, dbURL string) (string, func() error) {
 	for time.Now().Before(deadline) {
 		if m := listenAddr.FindStringSubmatch(logs.String()); m != nil {
 			base := "http://" + m[1]
-			stop := func() error { cancel(); return <-done }
-			t.Cleanup(func() { cancel(); <-done })
+			var once sync.Once
+			var err error
+			stop := func() error { once.Do(func() { cancel(); err = <-done }); return err }
+			t.Cleanup(func() { _ = stop() })
 			return base, stop
 		}
 		select {
