@@ -1,0 +1,183 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/omo-platform/omo/internal/sqldb"
+	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
+)
+
+// idRoute is how the isolation test calls one /v1 operation that takes an id.
+type idRoute struct {
+	object string // which of tenant A's objects goes in {id}: "customer" or "key"
+	body   any    // a valid body, for operations that take one
+}
+
+var consentBody = map[string]any{"consents": []map[string]any{{"message_channel": "email", "purpose": "marketing", "status": "granted"}}}
+
+// idRoutes lists every /v1 operation with a path parameter. A new one must be
+// added here, or TestIsolation_OtherTenantsObjectsAreNotFound fails.
+var idRoutes = map[string]idRoute{
+	"GET /v1/customers/{id}":           {object: "customer"},
+	"PATCH /v1/customers/{id}":         {object: "customer", body: map[string]any{"traits": map[string]any{"first_name": "Mallory"}}},
+	"DELETE /v1/customers/{id}":        {object: "customer"},
+	"GET /v1/customers/{id}/audit":     {object: "customer"},
+	"GET /v1/customers/{id}/merges":    {object: "customer"},
+	"GET /v1/customers/{id}/export":    {object: "customer"},
+	"GET /v1/customers/{id}/consents":  {object: "customer"},
+	"POST /v1/customers/{id}/consents": {object: "customer", body: consentBody},
+	"POST /v1/customers/{id}/unmerge":  {object: "customer", body: map[string]any{}},
+	"GET /v1/keys/{id}":                {object: "key"},
+	"DELETE /v1/keys/{id}":             {object: "key"},
+}
+
+// openAPIOperations lists "METHOD /path" of every operation in the served document.
+func openAPIOperations(t *testing.T, s *server) []string {
+	t.Helper()
+	doc := decode[struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+	}](t, s.must(t, http.StatusOK, http.MethodGet, "/openapi.json", "", nil, nil))
+	methods := map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
+	var out []string
+	for path, item := range doc.Paths {
+		for m := range item {
+			if methods[m] {
+				out = append(out, strings.ToUpper(m)+" "+path)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		t.Parallel()
+		s := newServer(t, db)
+		a, b := s.newTenant(t), s.newTenant(t)
+
+		// Tenant A has a customer with a merge in force (so that unmerge has
+		// something to undo) and a second key.
+		aEmail, aPhone := email("isolation"), phone()
+		survivor := s.identify(t, a.Secret, http.StatusCreated, ids("email", aEmail))
+		merged := s.identify(t, a.Secret, http.StatusCreated, ids("phone", aPhone))
+		s.identify(t, a.Secret, http.StatusOK, ids("email", aEmail, "phone", aPhone))
+		aKey := s.newKey(t, a.TenantID, "customers:read")
+		// Tenant B has objects of its own, so that an empty answer is not
+		// merely an empty tenant.
+		bEmail := email("other")
+		s.identify(t, b.Secret, http.StatusCreated, ids("email", bEmail))
+
+		objects := map[string][]string{
+			"customer": {survivor.ID, merged.ID, strings.TrimPrefix(survivor.ID, "cus_")},
+			"key":      {aKey.PublicKeyID(), a.PublicKeyID(), aKey.KeyID},
+		}
+		covered := map[string]bool{}
+		t.Run("routes", func(t *testing.T) {
+			for _, op := range openAPIOperations(t, s) {
+				method, path, _ := strings.Cut(op, " ")
+				if !strings.HasPrefix(path, "/v1/") || !strings.Contains(path, "{") {
+					continue
+				}
+				route, ok := idRoutes[op]
+				if !ok {
+					t.Errorf("%s takes an id but has no entry in idRoutes: add one so that tenant isolation is tested", op)
+					continue
+				}
+				covered[op] = true
+				t.Run(strings.ReplaceAll(op, "/", "_"), func(t *testing.T) {
+					t.Parallel()
+					for _, objID := range objects[route.object] {
+						r := s.do(t, method, strings.ReplaceAll(path, "{id}", url.PathEscape(objID)), b.Secret, route.body, nil)
+						assertProblem(t, r, http.StatusNotFound)
+						if strings.Contains(string(r.Raw), aEmail) || strings.Contains(string(r.Raw), aPhone) {
+							t.Errorf("%s: leaks tenant A's data", r)
+						}
+					}
+				})
+			}
+		})
+		for op := range idRoutes {
+			if !covered[op] {
+				t.Errorf("idRoutes has %s, which the OpenAPI document does not list", op)
+			}
+		}
+
+		t.Run("search", func(t *testing.T) {
+			for _, q := range []string{
+				"email=" + url.QueryEscape(aEmail),
+				"phone=" + url.QueryEscape(aPhone),
+				"q=" + url.QueryEscape(aEmail[:8]),
+				"q=" + url.QueryEscape(aPhone[:7]),
+			} {
+				r := s.must(t, http.StatusOK, http.MethodGet, "/v1/customers?"+q, b.Secret, nil, nil)
+				if got := decode[page[customerJSON]](t, r); len(got.Data) != 0 {
+					t.Errorf("%s: tenant B sees tenant A's customers", r)
+				}
+			}
+			all := decode[page[customerJSON]](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers", b.Secret, nil, nil))
+			if len(all.Data) != 1 || len(all.Data[0].Identifiers.Emails) != 1 || all.Data[0].Identifiers.Emails[0] != bEmail {
+				t.Errorf("tenant B's list = %+v, want only its own customer", all.Data)
+			}
+			keys := decode[page[struct {
+				ID string `json:"id"`
+			}]](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/keys", b.Secret, nil, nil))
+			if len(keys.Data) != 1 || keys.Data[0].ID != b.PublicKeyID() {
+				t.Errorf("tenant B's keys = %+v, want only its own", keys.Data)
+			}
+		})
+
+		t.Run("merge_id in body", func(t *testing.T) {
+			// Tenant B names tenant A's merge while undoing a merge of its own
+			// customer: it must fare exactly as with a merge that does not exist.
+			aMerges := decode[struct {
+				Data []struct {
+					ID string `json:"id"`
+				} `json:"data"`
+			}](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+survivor.ID+"/merges", a.Secret, nil, nil))
+			if len(aMerges.Data) != 1 {
+				t.Fatalf("tenant A has %d merges, want 1", len(aMerges.Data))
+			}
+			bEmail2, bPhone := email("other"), phone()
+			bc := s.identify(t, b.Secret, http.StatusCreated, ids("email", bEmail2))
+			s.identify(t, b.Secret, http.StatusCreated, ids("phone", bPhone))
+			s.identify(t, b.Secret, http.StatusOK, ids("email", bEmail2, "phone", bPhone))
+			path := "/v1/customers/" + bc.ID + "/unmerge"
+			foreign := s.do(t, http.MethodPost, path, b.Secret, map[string]any{"merge_id": aMerges.Data[0].ID}, nil)
+			missing := s.do(t, http.MethodPost, path, b.Secret, map[string]any{"merge_id": "mrg_0190f0c2a1b27c3d8e9f0a1b2c3d4e5f"}, nil)
+			if foreign.Status < 400 || foreign.Status >= 500 {
+				t.Fatalf("tenant A's merge id: %s", foreign)
+			}
+			assertProblem(t, foreign, missing.Status)
+			if strings.Contains(string(foreign.Raw), survivor.ID) || strings.Contains(string(foreign.Raw), strings.TrimPrefix(survivor.ID, "cus_")) {
+				t.Errorf("%s: names tenant A's customer", foreign)
+			}
+		})
+
+		t.Run("untouched", func(t *testing.T) {
+			// Tenant A's data survived tenant B's writes.
+			got := decode[customerJSON](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+merged.ID, a.Secret, nil, nil))
+			if got.ID != survivor.ID || got.ErasedAt != nil || got.Traits["first_name"] != nil || len(got.Consents) != 0 {
+				t.Errorf("tenant A's customer changed: %+v", got)
+			}
+			if len(got.Identifiers.Emails) != 1 || len(got.Identifiers.Phones) != 1 {
+				t.Errorf("tenant A's customer lost identifiers: %+v", got.Identifiers)
+			}
+			merges := decode[struct {
+				Data []struct {
+					UndoneAt *string `json:"undone_at"`
+				} `json:"data"`
+			}](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+survivor.ID+"/merges", a.Secret, nil, nil))
+			if len(merges.Data) != 1 || merges.Data[0].UndoneAt != nil {
+				t.Errorf("tenant A's merge changed: %+v", merges.Data)
+			}
+			s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+survivor.ID, aKey.Secret, nil, nil)
+		})
+	})
+}
