@@ -48,7 +48,7 @@ func (s *server) idempotent(next http.Handler) http.Handler {
 		}
 		rec := &bodyRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		resp := sqldb.StoredResponse{Status: rec.status, Body: rec.body.Bytes(), ContentType: w.Header().Get("Content-Type")}
+		resp := sqldb.StoredResponse{Status: rec.status, Body: withoutSecret(rec.body.Bytes()), ContentType: w.Header().Get("Content-Type")}
 		if err := s.db.FinishIdempotent(r.Context(), req, resp, customerIDOf(resp.Body)); err != nil {
 			s.log.ErrorContext(r.Context(), "store idempotent response", "error", err)
 		}
@@ -88,6 +88,25 @@ func replay(w http.ResponseWriter, s *sqldb.StoredResponse) {
 	w.Header().Set("Idempotent-Replayed", "true")
 	w.WriteHeader(s.Status)
 	_, _ = w.Write(s.Body)
+}
+
+// withoutSecret drops a "secret" field (a new API key's) from a response
+// before it is stored: secrets are shown once and never kept. A replay
+// answers without it.
+func withoutSecret(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"secret"`)) {
+		return body
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	delete(m, "secret")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // customerIDOf finds the customer a stored response is about, so that an

@@ -199,9 +199,6 @@ func TestIdempotency_KeyTooLong(t *testing.T) {
 // the create-key operation's description).
 func TestIdempotency_KeySecretNotStored(t *testing.T) {
 	t.Parallel()
-	t.Skip("bug: POST /v1/keys with an Idempotency-Key stores the whole 201 answer, including the new key's secret, in clear in " +
-		"idempotency_keys.response_body for 7 days (internal/api/idempotency.go idempotent -> sqldb.FinishIdempotent) and replays it " +
-		"to any later request with the same key and body; want the secret never stored (e.g. store the answer without it, or refuse to replay key creation)")
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		t.Parallel()
 		s := newServer(t, db)

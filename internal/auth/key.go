@@ -91,12 +91,12 @@ func ParseScopes(s string) ([]string, error) {
 			continue
 		}
 		if p != ScopeAll && !slices.Contains(AllScopes, p) {
-			return nil, apperr.Field("scopes", fmt.Sprintf("unknown scope %q; known: %s", p, strings.Join(AllScopes, ", ")), p)
+			return nil, apperr.Field("body.scopes", fmt.Sprintf("unknown scope %q; known: %s", p, strings.Join(AllScopes, ", ")), p)
 		}
 		out = append(out, p)
 	}
 	if len(out) == 0 {
-		return nil, apperr.Field("scopes", "at least one scope is required", s)
+		return nil, apperr.Field("body.scopes", "at least one scope is required", s)
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil

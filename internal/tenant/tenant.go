@@ -20,18 +20,18 @@ type Tenant struct {
 // Settings are the per-tenant knobs of identity resolution.
 type Settings struct {
 	// DefaultCountry is the ISO 3166 region used to read national phone numbers.
-	DefaultCountry string `json:"default_country"`
+	DefaultCountry string `json:"default_country,omitempty"`
 	// IdentifierLimits caps how many identifiers of one type a customer may hold;
 	// a request that would exceed one merges nothing.
-	IdentifierLimits map[string]int `json:"identifier_limits"`
+	IdentifierLimits map[string]int `json:"identifier_limits,omitempty"`
 	// SourcePriority ranks data sources; a trait set by a higher-priority source
 	// is not overwritten by a lower one. Unlisted sources rank 0.
-	SourcePriority map[string]int `json:"source_priority"`
+	SourcePriority map[string]int `json:"source_priority,omitempty"`
 	// FlagAfterMerges is how many merges one identifier may cause before it is
 	// flagged as shared (a shop's own phone typed at the till) and stops merging.
-	FlagAfterMerges int `json:"flag_after_merges"`
+	FlagAfterMerges int `json:"flag_after_merges,omitempty"`
 	// RateLimitPerSecond is the sustained request rate allowed per API key.
-	RateLimitPerSecond int `json:"rate_limit_per_second"`
+	RateLimitPerSecond int `json:"rate_limit_per_second,omitempty"`
 }
 
 // DefaultSettings are what a new tenant starts with.
