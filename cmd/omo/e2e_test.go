@@ -61,7 +61,9 @@ func startServe(t *testing.T, dbURL string) (string, func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--db", dbURL, "--addr", "127.0.0.1:0"}, noEnv, io.Discard, logs) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--db", dbURL, "--addr", "127.0.0.1:0"}, noEnv, io.Discard, logs)
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := listenAddr.FindStringSubmatch(logs.String()); m != nil {

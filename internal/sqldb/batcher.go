@@ -87,8 +87,9 @@ func (b *batcher) run(batch []*writeReq) {
 		finish(batch, fmt.Errorf("sqldb: begin: %w", err))
 		return
 	}
+	q := sqlQuerier{d: stx, cache: newStmtCache(stx.PrepareContext)}
 	for _, r := range batch {
-		r.err = b.runOne(stx, r)
+		r.err = b.runOne(stx, q, r)
 	}
 	if err := stx.Commit(); err != nil {
 		_ = stx.Rollback()
@@ -108,7 +109,7 @@ func (b *batcher) run(batch []*writeReq) {
 }
 
 // runOne runs one call inside a savepoint; on error only its own work is undone.
-func (b *batcher) runOne(stx *sql.Tx, r *writeReq) error {
+func (b *batcher) runOne(stx *sql.Tx, q sqlQuerier, r *writeReq) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func (b *batcher) runOne(stx *sql.Tx, r *writeReq) error {
 	if _, err := stx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 		return fmt.Errorf("sqldb: savepoint: %w", err)
 	}
-	r.tx = &Tx{Querier: sqlQuerier{stx}, db: b.db, sqlTx: stx}
+	r.tx = &Tx{Querier: q, db: b.db, sqlTx: stx}
 	err := callSafely(r.fn, r.tx)
 	if err != nil {
 		_, _ = stx.ExecContext(ctx, "ROLLBACK TO w")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,21 @@ func notFoundCustomer(customerID string) error {
 
 // loadCustomer reads one customer row (live or merged) with its identifiers.
 func loadCustomer(ctx context.Context, q Querier, tenantID, customerID string) (*customer.Customer, error) {
-	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`,
+	return loadCustomerLocked(ctx, q, tenantID, customerID, "")
+}
+
+// loadCustomerForUpdate is loadCustomer that also locks the row on
+// PostgreSQL, so concurrent merges of the same customer serialise.
+func loadCustomerForUpdate(ctx context.Context, tx *Tx, tenantID, customerID string) (*customer.Customer, error) {
+	lock := ""
+	if tx.Engine() == Postgres {
+		lock = " FOR UPDATE"
+	}
+	return loadCustomerLocked(ctx, tx, tenantID, customerID, lock)
+}
+
+func loadCustomerLocked(ctx context.Context, q Querier, tenantID, customerID, lock string) (*customer.Customer, error) {
+	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`+lock,
 		tenantID, customerID))
 	if errors.Is(err, ErrNoRows) {
 		return nil, notFoundCustomer(customerID)
@@ -77,28 +92,42 @@ func loadIdentifiers(ctx context.Context, q Querier, tenantID, customerID string
 	return out, rows.Err()
 }
 
-// insertCustomer writes a new live customer row.
+// insertCustomer writes a new live customer row with its traits and search terms.
 func insertCustomer(ctx context.Context, tx *Tx, c *customer.Customer) error {
-	_, err := tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, survivor_id, created_at, updated_at) VALUES ($1, $2, $2 , $3, $3)`,
-		c.TenantID, c.ID, c.CreatedAt)
+	attrs, sources, err := traitJSON(c)
+	if err != nil {
+		return err
+	}
+	t := c.Traits
+	_, err = tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, survivor_id, first_name, last_name, gender, birthday, locale,
+		home_location, attributes, trait_sources, created_at, updated_at) VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+		c.TenantID, c.ID, t.FirstName, t.LastName, t.Gender, t.Birthday, t.Locale, t.HomeLocation, attrs, sources, c.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("sqldb: insert customer: %w", err)
 	}
-	return saveTraits(ctx, tx, c)
+	return insertSearchTerms(ctx, tx, c)
+}
+
+func traitJSON(c *customer.Customer) (attrs, sources string, err error) {
+	a, err := json.Marshal(nonNilMap(c.Traits.Attributes))
+	if err != nil {
+		return "", "", apperr.Field("body.traits.attributes", "attributes must be JSON values", nil)
+	}
+	src, err := json.Marshal(nonNilSources(c.TraitSources))
+	return string(a), string(src), err
 }
 
 // saveTraits writes a customer's traits and refreshes its search terms.
 func saveTraits(ctx context.Context, tx *Tx, c *customer.Customer) error {
-	attrs, err := json.Marshal(nonNilMap(c.Traits.Attributes))
+	attrs, sources, err := traitJSON(c)
 	if err != nil {
-		return apperr.Field("body.traits.attributes", "attributes must be JSON values", nil)
+		return err
 	}
-	sources, _ := json.Marshal(nonNilSources(c.TraitSources))
 	t := c.Traits
 	c.UpdatedAt = tx.Now()
 	_, err = tx.Exec(ctx, `UPDATE customers SET first_name = $1, last_name = $2, gender = $3, birthday = $4, locale = $5,
 		home_location = $6, attributes = $7, trait_sources = $8, updated_at = $9 WHERE tenant_id = $10 AND id = $11`,
-		t.FirstName, t.LastName, t.Gender, t.Birthday, t.Locale, t.HomeLocation, string(attrs), string(sources),
+		t.FirstName, t.LastName, t.Gender, t.Birthday, t.Locale, t.HomeLocation, attrs, sources,
 		c.UpdatedAt, c.TenantID, c.ID)
 	if err != nil {
 		return fmt.Errorf("sqldb: save traits: %w", err)
@@ -110,16 +139,60 @@ func saveSearchTerms(ctx context.Context, tx *Tx, c *customer.Customer) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2`, c.TenantID, c.ID); err != nil {
 		return err
 	}
+	return insertSearchTerms(ctx, tx, c)
+}
+
+func insertSearchTerms(ctx context.Context, tx *Tx, c *customer.Customer) error {
 	if !c.Live() || c.ErasedAt != nil {
 		return nil
 	}
-	for _, term := range searchTerms(c.Traits) {
-		if _, err := tx.Exec(ctx, `INSERT INTO customer_search_terms (tenant_id, term, customer_id) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, c.TenantID, term, c.ID); err != nil {
+	terms := searchTerms(c.Traits)
+	rows := make([][]any, 0, len(terms))
+	for _, term := range terms {
+		rows = append(rows, []any{c.TenantID, term, c.ID})
+	}
+	return insertRows(ctx, tx, "customer_search_terms", "tenant_id, term, customer_id", rows, " ON CONFLICT DO NOTHING")
+}
+
+// insertRows inserts rows in one statement.
+func insertRows(ctx context.Context, tx *Tx, table, columns string, rows [][]any, suffix string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, len(rows)*len(rows[0]))
+	b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, v := range r {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, v)
+			b.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		b.WriteByte(')')
+	}
+	_, err := tx.Exec(ctx, b.String()+suffix, args...)
+	return err
+}
+
+// queryEach runs a query and calls f for every row.
+func queryEach(ctx context.Context, q Querier, query string, args []any, f func(Rows) error) error {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := f(rows); err != nil {
 			return err
 		}
 	}
-	return nil
+	return rows.Err()
 }
 
 // searchTerms are the lower-cased name forms a person may type: first, last,

@@ -70,6 +70,7 @@ type DB struct {
 	path    string
 	writer  *sql.DB
 	reader  *sql.DB
+	readQ   sqlQuerier
 	batcher *batcher
 
 	// PostgreSQL
@@ -112,7 +113,7 @@ func (db *DB) Read() Querier {
 	if db.engine == Postgres {
 		return pgxQuerier{db.pool}
 	}
-	return sqlQuerier{db.reader}
+	return db.readQ
 }
 
 // Ping checks that the database answers.

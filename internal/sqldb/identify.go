@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/omo-platform/omo/internal/apperr"
@@ -68,28 +69,55 @@ func identifyTx(ctx context.Context, tx *Tx, t tenant.Tenant, p IdentifyParams, 
 	if err != nil {
 		return nil, err
 	}
-	matches, owners, ignored, err := matchClaims(ctx, tx, t, claims, ignored)
+	m, err := matchClaims(ctx, tx, t, claims, ignored)
 	if err != nil {
 		return nil, err
 	}
-	plan := customer.PlanIdentify(matches, owners, t.Settings.Limit)
-	plan.Ignored = append(ignored, plan.Ignored...)
+	plan := customer.PlanIdentify(m.matches, m.owners, t.Settings.Limit)
+	plan.Ignored = append(m.ignored, plan.Ignored...)
 	if plan.TargetID == "" && len(plan.Attach) == 0 {
 		return nil, noUsableIdentifier(plan.Ignored)
 	}
-	return applyPlan(ctx, tx, t, p, plan)
+	if plan.TargetID == "" {
+		return createCustomer(ctx, tx, t, p, plan)
+	}
+	return updateMatched(ctx, tx, t, p, plan, m.customers)
 }
 
-func applyPlan(ctx context.Context, tx *Tx, t tenant.Tenant, p IdentifyParams, plan customer.Plan) (*IdentifyResult, error) {
-	res := &IdentifyResult{Ignored: plan.Ignored}
-	target, err := targetCustomer(ctx, tx, t.ID, plan.TargetID)
+// createCustomer writes a new customer with its identifiers and traits.
+func createCustomer(ctx context.Context, tx *Tx, t tenant.Tenant, p IdentifyParams, plan customer.Plan) (*IdentifyResult, error) {
+	now := tx.Now()
+	c := &customer.Customer{TenantID: t.ID, ID: id.New(), CreatedAt: now, UpdatedAt: now}
+	c.SurvivorID = c.ID
+	var changes []customer.Change
+	c.Traits, c.TraitSources, changes = customer.ApplyTraits(customer.Traits{}, nil, customer.TraitUpdate{
+		Traits: p.Traits, Source: p.Source, At: now, Priority: t.Settings.Priority})
+	if err := insertCustomer(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	idChanges, err := attachIdentifiers(ctx, tx, c, plan.Attach, p.Source)
 	if err != nil {
 		return nil, err
 	}
-	res.Created = plan.TargetID == ""
+	if err := writeAudit(ctx, tx, t.ID, c.ID, "created", append(idChanges, changes...), p.Actor); err != nil {
+		return nil, err
+	}
+	consents, err := recordConsents(ctx, tx, t.ID, c.ID, p.Consents, p.Actor)
+	if err != nil {
+		return nil, err
+	}
+	prof := &Profile{Customer: *c, RequestedID: c.ID, Consents: customer.CurrentConsents(consents)}
+	return &IdentifyResult{Profile: prof, Created: true, Ignored: plan.Ignored}, nil
+}
+
+// updateMatched merges what the plan says into the matched customer, then
+// attaches new identifiers and applies traits and consents.
+func updateMatched(ctx context.Context, tx *Tx, t tenant.Tenant, p IdentifyParams, plan customer.Plan, loaded map[string]*customer.Customer) (*IdentifyResult, error) {
+	res := &IdentifyResult{Ignored: plan.Ignored}
+	target := loaded[plan.TargetID]
 	groupID := id.New()
 	for _, mid := range plan.MergeIDs {
-		if err := mergeInto(ctx, tx, t, target, mid, plan.Linkers[mid], groupID, p.Actor); err != nil {
+		if err := mergeInto(ctx, tx, t, target, loaded[mid], plan.Linkers[mid], groupID, p.Actor); err != nil {
 			return nil, err
 		}
 		res.Merged = append(res.Merged, mid)
@@ -98,48 +126,41 @@ func applyPlan(ctx context.Context, tx *Tx, t tenant.Tenant, p IdentifyParams, p
 	if err != nil {
 		return nil, err
 	}
-	traitChanges, err := applyTraits(ctx, tx, t, target, p.Traits, p.Source, res.Created)
+	traitChanges, err := applyTraits(ctx, tx, t, target, p.Traits, p.Source, false)
 	if err != nil {
 		return nil, err
 	}
-	changes = append(changes, traitChanges...)
-	action := "identified"
-	if res.Created {
-		action = "created"
-	}
-	if len(changes) > 0 || res.Created {
-		if err := writeAudit(ctx, tx, t.ID, target.ID, action, changes, p.Actor); err != nil {
+	if changes = append(changes, traitChanges...); len(changes) > 0 {
+		if err := writeAudit(ctx, tx, t.ID, target.ID, "identified", changes, p.Actor); err != nil {
 			return nil, err
 		}
 	}
 	if _, err := recordConsents(ctx, tx, t.ID, target.ID, p.Consents, p.Actor); err != nil {
 		return nil, err
 	}
-	res.Profile, err = findProfile(ctx, tx, t.ID, target.ID)
-	return res, err
+	history, err := consentHistory(ctx, tx, t.ID, target.ID)
+	if err != nil {
+		return nil, err
+	}
+	res.Profile = &Profile{Customer: *target, RequestedID: target.ID, Consents: customer.CurrentConsents(history)}
+	return res, nil
 }
 
-func targetCustomer(ctx context.Context, tx *Tx, tenantID, targetID string) (*customer.Customer, error) {
-	if targetID != "" {
-		return loadCustomer(ctx, tx, tenantID, targetID)
+// attachIdentifiers gives identifiers to a customer in one statement.
+func attachIdentifiers(ctx context.Context, tx *Tx, c *customer.Customer, ids []customer.Identifier, source string) ([]customer.Change, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	now := tx.Now()
-	c := &customer.Customer{TenantID: tenantID, ID: id.New(), CreatedAt: now, UpdatedAt: now, TraitSources: map[string]customer.TraitSource{}}
-	c.SurvivorID = c.ID
-	return c, insertCustomer(ctx, tx, c)
-}
-
-func attachIdentifiers(ctx context.Context, tx *Tx, c *customer.Customer, ids []customer.Identifier, source string) ([]customer.Change, error) {
 	var changes []customer.Change
-	now := tx.Now()
+	rows := make([][]any, 0, len(ids))
 	for _, i := range ids {
-		_, err := tx.Exec(ctx, `INSERT INTO customer_identifiers (tenant_id, type, value, customer_id, source, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, c.TenantID, i.Type, i.Value, c.ID, source, now)
-		if err != nil {
-			return nil, fmt.Errorf("sqldb: attach identifier: %w", err)
-		}
+		rows = append(rows, []any{c.TenantID, i.Type, i.Value, c.ID, source, now})
 		c.Identifiers = append(c.Identifiers, i)
 		changes = append(changes, customer.Change{Field: "identifiers." + i.Type, After: i.Value})
+	}
+	if err := insertRows(ctx, tx, "customer_identifiers", "tenant_id, type, value, customer_id, source, created_at", rows, ""); err != nil {
+		return nil, fmt.Errorf("sqldb: attach identifier: %w", err)
 	}
 	return changes, nil
 }
@@ -186,83 +207,112 @@ func tombstoneHash(pepper []byte, i customer.Identifier) []byte {
 // admitErased drops identifiers of erased people unless the request brings a
 // consent granted after the erasure, in which case the tombstone is lifted.
 func admitErased(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer.Claim, ignored []customer.Ignored, consents []customer.ConsentInput) ([]customer.Claim, []customer.Ignored, error) {
+	if len(claims) == 0 {
+		return claims, ignored, nil
+	}
+	hashes := make([][]byte, len(claims))
+	where, args := make([]string, len(claims)), []any{t.ID}
+	for i, c := range claims {
+		hashes[i] = tombstoneHash(t.Pepper, c.Identifier)
+		where[i] = fmt.Sprintf("(type = $%d AND value_hash = $%d)", len(args)+1, len(args)+2)
+		args = append(args, c.Type, hashes[i])
+	}
+	erased := map[string]time.Time{}
+	err := queryEach(ctx, tx, `SELECT type, value_hash, erased_at FROM identifier_tombstones WHERE tenant_id = $1 AND (`+
+		strings.Join(where, " OR ")+`)`, args, func(r Rows) error {
+		var typ string
+		var h []byte
+		var at time.Time
+		err := r.Scan(&typ, &h, &at)
+		erased[typ+"\x1f"+string(h)] = at
+		return err
+	})
+	if err != nil || len(erased) == 0 {
+		return claims, ignored, err
+	}
 	kept := claims[:0:0]
-	for _, c := range claims {
-		h := tombstoneHash(t.Pepper, c.Identifier)
-		var erasedAt time.Time
-		err := tx.QueryRow(ctx, `SELECT erased_at FROM identifier_tombstones WHERE tenant_id = $1 AND type = $2 AND value_hash = $3`,
-			t.ID, c.Type, h).Scan(&erasedAt)
-		if err == ErrNoRows {
+	for i, c := range claims {
+		erasedAt, ok := erased[c.Type+"\x1f"+string(hashes[i])]
+		switch {
+		case !ok:
 			kept = append(kept, c)
-			continue
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("sqldb: tombstones: %w", err)
-		}
-		if !customer.HasFreshGrant(consents, erasedAt, tx.Now()) {
+		case !customer.HasFreshGrant(consents, erasedAt, tx.Now()):
 			ignored = append(ignored, customer.Ignored{Field: c.Field, Value: c.Value, Reason: "erased",
 				Detail: "belonged to a person whose data was erased; send it with a fresh consent to re-create"})
-			continue
+		default:
+			if _, err := tx.Exec(ctx, `DELETE FROM identifier_tombstones WHERE tenant_id = $1 AND type = $2 AND value_hash = $3`,
+				t.ID, c.Type, hashes[i]); err != nil {
+				return nil, nil, err
+			}
+			kept = append(kept, c)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM identifier_tombstones WHERE tenant_id = $1 AND type = $2 AND value_hash = $3`,
-			t.ID, c.Type, h); err != nil {
-			return nil, nil, err
-		}
-		kept = append(kept, c)
 	}
 	return kept, ignored, nil
 }
 
-// matchClaims finds each claim's owner, drops flagged (shared) identifiers
-// from matching, and loads what the plan needs to know about each owner.
-func matchClaims(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer.Claim, ignored []customer.Ignored) ([]customer.Match, map[string]customer.Owner, []customer.Ignored, error) {
-	var matches []customer.Match
-	owners := map[string]customer.Owner{}
-	for _, c := range claims {
-		var ownerID string
-		var flaggedAt *time.Time
-		err := tx.QueryRow(ctx, `SELECT customer_id, flagged_at FROM customer_identifiers WHERE tenant_id = $1 AND type = $2 AND value = $3`,
-			t.ID, c.Type, c.Value).Scan(&ownerID, &flaggedAt)
-		if err != nil && err != ErrNoRows {
-			return nil, nil, nil, fmt.Errorf("sqldb: match identifier: %w", err)
+// claimMatch is what matchClaims learned.
+type claimMatch struct {
+	matches   []customer.Match
+	owners    map[string]customer.Owner
+	customers map[string]*customer.Customer // the owners, loaded (and locked on PostgreSQL)
+	ignored   []customer.Ignored
+}
+
+// matchClaims finds each claim's owner in one query, drops flagged (shared)
+// identifiers from matching, and loads each owner.
+func matchClaims(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer.Claim, ignored []customer.Ignored) (claimMatch, error) {
+	m := claimMatch{owners: map[string]customer.Owner{}, customers: map[string]*customer.Customer{}, ignored: ignored}
+	type owner struct {
+		id      string
+		flagged bool
+	}
+	found := map[customer.Identifier]owner{}
+	if len(claims) > 0 {
+		where, args := make([]string, len(claims)), []any{t.ID}
+		for i, c := range claims {
+			where[i] = fmt.Sprintf("(type = $%d AND value = $%d)", len(args)+1, len(args)+2)
+			args = append(args, c.Type, c.Value)
 		}
-		if flaggedAt != nil {
-			ignored = append(ignored, customer.Ignored{Field: c.Field, Value: c.Value, Reason: "flagged_shared",
+		err := queryEach(ctx, tx, `SELECT type, value, customer_id, flagged_at FROM customer_identifiers WHERE tenant_id = $1 AND (`+
+			strings.Join(where, " OR ")+`)`, args, func(r Rows) error {
+			var i customer.Identifier
+			var o owner
+			var flaggedAt *time.Time
+			err := r.Scan(&i.Type, &i.Value, &o.id, &flaggedAt)
+			o.flagged = flaggedAt != nil
+			found[i] = o
+			return err
+		})
+		if err != nil {
+			return m, fmt.Errorf("sqldb: match identifiers: %w", err)
+		}
+	}
+	for _, c := range claims {
+		o := found[c.Identifier]
+		if o.flagged {
+			m.ignored = append(m.ignored, customer.Ignored{Field: c.Field, Value: c.Value, Reason: "flagged_shared",
 				Detail: "this identifier has tied too many different customers together and no longer matches"})
 			continue
 		}
-		matches = append(matches, customer.Match{Claim: c, OwnerID: ownerID})
-		if ownerID != "" {
-			if _, ok := owners[ownerID]; !ok {
-				o, err := loadOwner(ctx, tx, t.ID, ownerID)
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				owners[ownerID] = o
+		m.matches = append(m.matches, customer.Match{Claim: c, OwnerID: o.id})
+		if o.id != "" && m.customers[o.id] == nil {
+			cu, err := loadCustomerForUpdate(ctx, tx, t.ID, o.id)
+			if err != nil {
+				return m, err
 			}
+			m.customers[o.id] = cu
+			m.owners[o.id] = ownerOf(cu)
 		}
 	}
-	return matches, owners, ignored, nil
+	return m, nil
 }
 
-func loadOwner(ctx context.Context, tx *Tx, tenantID, customerID string) (customer.Owner, error) {
-	o := customer.Owner{ID: customerID, Counts: map[string]int{}}
-	lock := ""
-	if tx.Engine() == Postgres {
-		lock = " FOR UPDATE"
-	}
-	if err := tx.QueryRow(ctx, `SELECT created_at FROM customers WHERE tenant_id = $1 AND id = $2`+lock, tenantID, customerID).
-		Scan(&o.CreatedAt); err != nil {
-		return o, fmt.Errorf("sqldb: load owner: %w", err)
-	}
-	ids, err := loadIdentifiers(ctx, tx, tenantID, customerID)
-	if err != nil {
-		return o, err
-	}
-	for _, i := range ids {
+func ownerOf(c *customer.Customer) customer.Owner {
+	o := customer.Owner{ID: c.ID, CreatedAt: c.CreatedAt, Counts: map[string]int{}}
+	for _, i := range c.Identifiers {
 		o.Counts[i.LimitClass()]++
 	}
-	return o, nil
+	return o
 }
 
 func noUsableIdentifier(ignored []customer.Ignored) error {

@@ -39,11 +39,7 @@ type Merge struct {
 // mergeInto merges a live customer into the survivor: identifiers move,
 // traits combine, the merged id resolves to the survivor from now on, and a
 // merge record keeps what an unmerge needs.
-func mergeInto(ctx context.Context, tx *Tx, t tenant.Tenant, s *customer.Customer, mergedID string, linkers []customer.Identifier, groupID string, a Actor) error {
-	m, err := loadCustomer(ctx, tx, t.ID, mergedID)
-	if err != nil {
-		return err
-	}
+func mergeInto(ctx context.Context, tx *Tx, t tenant.Tenant, s, m *customer.Customer, linkers []customer.Identifier, groupID string, a Actor) error {
 	snap := mergeSnapshot{MergedTraits: m.Traits, MergedSources: m.TraitSources, SurvivorTraitsBefore: s.Traits,
 		SurvivorSourcesBefore: s.TraitSources, Moved: m.Identifiers}
 	for _, q := range []string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,10 +17,25 @@ type sqlDoer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-type sqlQuerier struct{ d sqlDoer }
+// sqlQuerier runs queries through prepared statements when it has a cache:
+// preparing costs SQLite about as much as running a simple statement.
+type sqlQuerier struct {
+	d     sqlDoer
+	cache *stmtCache
+}
+
+func (q sqlQuerier) doer(ctx context.Context, query string) sqlDoer {
+	if q.cache == nil {
+		return q.d
+	}
+	if st := q.cache.get(ctx, query); st != nil {
+		return stmtDoer{st}
+	}
+	return q.d
+}
 
 func (q sqlQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := q.d.ExecContext(ctx, query, args...)
+	res, err := q.doer(ctx, query).ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -27,7 +43,7 @@ func (q sqlQuerier) Exec(ctx context.Context, query string, args ...any) (int64,
 }
 
 func (q sqlQuerier) Query(ctx context.Context, query string, args ...any) (Rows, error) {
-	rows, err := q.d.QueryContext(ctx, query, args...)
+	rows, err := q.doer(ctx, query).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +51,55 @@ func (q sqlQuerier) Query(ctx context.Context, query string, args ...any) (Rows,
 }
 
 func (q sqlQuerier) QueryRow(ctx context.Context, query string, args ...any) Row {
-	return q.d.QueryRowContext(ctx, query, args...)
+	return q.doer(ctx, query).QueryRowContext(ctx, query, args...)
+}
+
+// stmtCache keeps prepared statements by query text. The reader pool's cache
+// lives as long as the database; the writer's lives for one group commit
+// (statements prepared in a transaction close with it).
+type stmtCache struct {
+	mu      sync.Mutex
+	prepare func(ctx context.Context, query string) (*sql.Stmt, error)
+	m       map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; queries past it run unprepared.
+const maxCachedStmts = 512
+
+func newStmtCache(prepare func(ctx context.Context, query string) (*sql.Stmt, error)) *stmtCache {
+	return &stmtCache{prepare: prepare, m: map[string]*sql.Stmt{}}
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st
+	}
+	if len(c.m) >= maxCachedStmts {
+		return nil
+	}
+	st, err := c.prepare(ctx, query)
+	if err != nil {
+		return nil // the unprepared call will report the error
+	}
+	c.m[query] = st
+	return st
+}
+
+// stmtDoer runs a prepared statement; the query text is already bound.
+type stmtDoer struct{ st *sql.Stmt }
+
+func (s stmtDoer) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return s.st.ExecContext(ctx, args...)
+}
+
+func (s stmtDoer) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return s.st.QueryContext(ctx, args...)
+}
+
+func (s stmtDoer) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return s.st.QueryRowContext(ctx, args...)
 }
 
 type sqlRows struct{ *sql.Rows }

@@ -44,6 +44,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
 	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader}
+	db.readQ = sqlQuerier{d: reader, cache: newStmtCache(reader.PrepareContext)}
 	db.batcher = newBatcher(db, writer)
 	return db, nil
 }

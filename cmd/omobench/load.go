@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/omo-platform/omo/internal/customer"
+)
+
+// apiClient talks to one `omo serve` on loopback with one API key.
+type apiClient struct {
+	base string
+	auth string
+	hc   *http.Client
+}
+
+func newAPIClient(addr, key string, conns int) *apiClient {
+	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute,
+		DisableCompression: true, ForceAttemptHTTP2: false}
+	return &apiClient{base: "http://" + addr, auth: "Bearer " + key, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// do sends one request and reads the whole answer into buf (reset first).
+func (c *apiClient) do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", c.auth)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	buf.Reset()
+	_, err = buf.ReadFrom(resp.Body)
+	return resp.StatusCode, err
+}
+
+// raiseRateLimit sets the tenant's per-key rate limit (default 1,000/s) so
+// that the limiter does not cap the throughput being measured.
+func (c *apiClient) raiseRateLimit(ctx context.Context, perSecond int) error {
+	var buf bytes.Buffer
+	status, err := c.do(ctx, http.MethodGet, "/v1/tenant", nil, &buf)
+	if err != nil || status != http.StatusOK {
+		return fmt.Errorf("GET /v1/tenant: %d %v %s", status, err, buf.String())
+	}
+	var t struct {
+		Settings map[string]any `json:"settings"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &t); err != nil {
+		return err
+	}
+	t.Settings["rate_limit_per_second"] = perSecond
+	body, _ := json.Marshal(map[string]any{"settings": t.Settings})
+	status, err = c.do(ctx, http.MethodPatch, "/v1/tenant", body, &buf)
+	if err != nil || status != http.StatusOK {
+		return fmt.Errorf("PATCH /v1/tenant: %d %v %s", status, err, buf.String())
+	}
+	return nil
+}
+
+// identifyBody is POST /v1/customers for a spec.
+func identifyBody(s spec, emailOnly bool) []byte {
+	b, err := json.Marshal(struct {
+		Identifiers customer.IdentifierInput `json:"identifiers"`
+		Traits      customer.Traits          `json:"traits"`
+		Source      string                   `json:"source"`
+	}{s.identifiers(emailOnly), s.traits(), "pos"})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// worker is one client goroutine's state.
+type worker struct {
+	rng *rand.Rand
+	buf bytes.Buffer
+}
+
+// outcome is what one request did.
+type outcome struct {
+	status int
+	err    error
+	// bad marks a 2xx answer that is still wrong (a lookup that found nobody,
+	// an identify that created when it should have matched); it counts as an error.
+	bad string
+}
+
+// loadResult is a finished load phase.
+type loadResult struct {
+	Requests  int
+	Errors    int
+	Elapsed   time.Duration
+	Lat       latencies
+	Statuses  map[int]int
+	FirstErrs []string
+	CPU       cpuUse
+}
+
+func (r loadResult) perSecond() float64 { return rate(r.Requests, r.Elapsed) }
+
+func (r loadResult) statusSummary() string {
+	codes := make([]int, 0, len(r.Statuses))
+	for c := range r.Statuses {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	var parts []string
+	for _, c := range codes {
+		name := fmt.Sprint(c)
+		if c == 0 {
+			name = "transport error"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", name, thousands(float64(r.Statuses[c]))))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// runLoad runs clients goroutines that call fn with consecutive sequence
+// numbers until duration has passed or max calls were made, whichever is
+// first, and times each call. serverPID, when non-zero, is sampled for CPU.
+func runLoad(ctx context.Context, clients int, duration time.Duration, maxCalls int, probe cpuProbe,
+	fn func(ctx context.Context, w *worker, seq int) outcome) loadResult {
+	ctx, cancel := context.WithTimeout(ctx, duration+time.Minute) // a stuck request cannot hold the bench
+	defer cancel()
+	var next atomic.Int64
+	var mu sync.Mutex
+	res := loadResult{Statuses: map[int]int{}}
+	var all []time.Duration
+	var wg sync.WaitGroup
+	cpu0 := probe.read()
+	start := time.Now()
+	end := start.Add(duration)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{rng: rand.New(rand.NewPCG(uint64(i)+1, uint64(start.UnixNano())))}
+			lat := make([]time.Duration, 0, 4096)
+			statuses := map[int]int{}
+			errs, n := 0, 0
+			var first []string
+			for ctx.Err() == nil && time.Now().Before(end) {
+				seq := int(next.Add(1) - 1)
+				if seq >= maxCalls {
+					break
+				}
+				t0 := time.Now()
+				o := fn(ctx, w, seq)
+				lat = append(lat, time.Since(t0))
+				n++
+				statuses[o.status]++
+				if o.err != nil || o.status < 200 || o.status > 299 || o.bad != "" {
+					errs++
+					if len(first) < 3 {
+						first = append(first, fmt.Sprintf("status %d err %v %s %.200s", o.status, o.err, o.bad, w.buf.String()))
+					}
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			all = append(all, lat...)
+			res.Requests += n
+			res.Errors += errs
+			for c, k := range statuses {
+				res.Statuses[c] += k
+			}
+			if len(res.FirstErrs) < 5 {
+				res.FirstErrs = append(res.FirstErrs, first...)
+			}
+		}()
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	res.CPU = probe.read().since(cpu0, res.Elapsed)
+	res.Lat = summarize(all)
+	return res
+}
+
+// preload creates customers 0..n-1 over HTTP (each request new: 201).
+func preload(ctx context.Context, c *apiClient, n, clients int, retail []retailCustomer, probe cpuProbe) loadResult {
+	return runLoad(ctx, clients, 10*time.Minute, n, probe, func(ctx context.Context, w *worker, seq int) outcome {
+		status, err := c.do(ctx, http.MethodPost, "/v1/customers", identifyBody(customerSpec(seq, retail), false), &w.buf)
+		o := outcome{status: status, err: err}
+		if status == http.StatusOK {
+			o.bad = "identify of a new customer matched an existing one"
+		}
+		return o
+	})
+}
+
+// identifyLoad alternates: even sequence numbers identify a preloaded customer
+// by its email (expect 200), odd ones a new customer with a fresh email and
+// phone (expect 201). New customers are numbered from preloaded upwards.
+func identifyLoad(ctx context.Context, c *apiClient, preloaded, clients int, d time.Duration, maxCalls int,
+	retail []retailCustomer, probe cpuProbe) loadResult {
+	return runLoad(ctx, clients, d, maxCalls, probe, func(ctx context.Context, w *worker, seq int) outcome {
+		var body []byte
+		want := http.StatusOK
+		if seq%2 == 0 {
+			body = identifyBody(customerSpec(w.rng.IntN(preloaded), retail), true)
+		} else {
+			body = identifyBody(customerSpec(preloaded+seq/2, retail), false)
+			want = http.StatusCreated
+		}
+		status, err := c.do(ctx, http.MethodPost, "/v1/customers", body, &w.buf)
+		o := outcome{status: status, err: err}
+		if err == nil && status >= 200 && status < 300 && status != want {
+			o.bad = fmt.Sprintf("wanted %d", want)
+		}
+		return o
+	})
+}
+
+// lookupLoad alternates GET /v1/customers?email= and ?phone= of preloaded
+// customers; an answer without exactly one customer is an error.
+func lookupLoad(ctx context.Context, c *apiClient, preloaded, clients int, d time.Duration, maxCalls int, probe cpuProbe) loadResult {
+	needle := []byte(`"id":"cus_`)
+	return runLoad(ctx, clients, d, maxCalls, probe, func(ctx context.Context, w *worker, seq int) outcome {
+		idx := w.rng.IntN(preloaded)
+		q := "email=" + url.QueryEscape(email(idx))
+		if seq%2 == 1 {
+			q = "phone=" + url.QueryEscape(phone(idx))
+		}
+		status, err := c.do(ctx, http.MethodGet, "/v1/customers?"+q, nil, &w.buf)
+		o := outcome{status: status, err: err}
+		if err == nil && status == http.StatusOK {
+			if k := bytes.Count(w.buf.Bytes(), needle); k != 1 {
+				o.bad = fmt.Sprintf("found %d customers for %s", k, q)
+			}
+		}
+		return o
+	})
+}

@@ -1,0 +1,522 @@
+// Command omobench measures OMO end to end and prints the figures as a
+// Markdown table (docs/performance.md explains the method).
+//
+// It builds nothing: it drives an omo binary built beforehand. Over HTTP it
+// starts `omo serve` as a subprocess on a free loopback port and measures the
+// time to the first /readyz 200, identify throughput and latency with 50
+// clients (half returning customers, half new), lookups by email and phone,
+// and the idle resident memory of the server. In process it identifies
+// 100,000 customers through sqldb directly and compares the rate with a raw
+// insert of the same rows on the same engine. It talks only to 127.0.0.1,
+// and every phase is bounded in time and in count.
+//
+//	go build -o bin/omo ./cmd/omo
+//	go run ./cmd/omobench --omo bin/omo --db sqlite
+//	go run ./cmd/omobench --omo bin/omo --db postgres --postgres-url postgres://postgres@127.0.0.1:5432/postgres
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/omo-platform/omo/internal/sqldb"
+)
+
+// The targets of the performance issue.
+const (
+	targetIdentifyRPS = 3000
+	targetIdentifyP99 = 25 * time.Millisecond
+	targetBulkRate    = 30000
+	targetLookupRPS   = 10000
+	targetReady       = time.Second
+	targetIdleRSS     = 100_000_000 // bytes (decimal MB)
+)
+
+type config struct {
+	omo, engine, postgresURL string
+	scenarios                map[string]bool
+	preload, clients         int
+	duration, idle           time.Duration
+	maxRequests, restarts    int
+	bulkN                    int
+	bulkConc                 []int
+	batchSize, batchConc     int
+	rateLimit                int
+	retail, out, cpuprofile  string
+	workDir                  string
+	keep                     bool
+	timeout, quietWait       time.Duration
+	quietCores               float64
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "omobench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	err = run(ctx, cfg, os.Stdout, os.Stderr)
+	cancel()
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "omobench:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	fs := flag.NewFlagSet("omobench", flag.ContinueOnError)
+	var c config
+	var scenarios, bulkConc string
+	fs.StringVar(&c.omo, "omo", "", "path to an omo binary (go build -o bin/omo ./cmd/omo) (required)")
+	fs.StringVar(&c.engine, "db", "sqlite", "sqlite or postgres")
+	fs.StringVar(&c.postgresURL, "postgres-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+		"an existing PostgreSQL database on loopback; the bench creates omo_bench_<unix> next to it and drops it afterwards")
+	fs.StringVar(&scenarios, "scenarios", "identify,lookup,bulk", "comma-separated: identify, lookup, bulk")
+	fs.IntVar(&c.preload, "preload", 20000, "customers created over HTTP before the identify and lookup runs")
+	fs.IntVar(&c.clients, "clients", 50, "concurrent HTTP clients")
+	fs.DurationVar(&c.duration, "duration", 20*time.Second, "length of each HTTP load run")
+	fs.IntVar(&c.maxRequests, "max-requests", 2_000_000, "cap on requests per HTTP load run")
+	fs.DurationVar(&c.idle, "idle", 5*time.Second, "idle time after the load before reading the server's RSS")
+	fs.IntVar(&c.restarts, "restarts", 3, "starts of omo serve on the existing database after the load, for the ready time")
+	fs.IntVar(&c.bulkN, "bulk", 100000, "customers identified in process per bulk run")
+	fs.StringVar(&bulkConc, "bulk-concurrency", "64", "comma-separated goroutine counts for the in-process Identify runs")
+	fs.IntVar(&c.batchSize, "batch-size", 1000, "customers per IdentifyBatch call (when sqldb has it)")
+	fs.IntVar(&c.batchConc, "batch-concurrency", 2*runtime.GOMAXPROCS(0), "goroutines calling IdentifyBatch")
+	fs.IntVar(&c.rateLimit, "rate-limit", 1_000_000, "per-key rate limit set on the bench tenant (the default, 1,000/s, would cap the run)")
+	fs.StringVar(&c.retail, "retail", "/work/shared/data/online_retail.csv.gz", "Online Retail CSV (gzip) whose CustomerIDs seed the first customers' pos ids; skipped when absent")
+	fs.StringVar(&c.out, "out", "", "append the Markdown results to this file too")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the in-process bulk runs to this file")
+	fs.StringVar(&c.workDir, "work-dir", "", "folder for the SQLite files and the server log (default: a new temporary folder)")
+	fs.BoolVar(&c.keep, "keep", false, "keep the SQLite files / PostgreSQL database afterwards")
+	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "give up after this long")
+	fs.DurationVar(&c.quietWait, "quiet-wait", time.Minute, "before each measured phase, wait up to this long for the rest of the machine to go quiet (0: don't)")
+	fs.Float64Var(&c.quietCores, "quiet-cores", 0.25, "the machine counts as quiet when other processes use fewer cores than this"+
+		" (PostgreSQL's own processes included)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	if c.omo == "" {
+		return c, errors.New("--omo is required (build it with: go build -o bin/omo ./cmd/omo)")
+	}
+	if c.engine != "sqlite" && c.engine != "postgres" {
+		return c, errors.New("--db must be sqlite or postgres")
+	}
+	c.scenarios = map[string]bool{}
+	for _, s := range strings.Split(scenarios, ",") {
+		s = strings.TrimSpace(s)
+		switch s {
+		case "identify", "lookup", "bulk":
+			c.scenarios[s] = true
+		case "":
+		default:
+			return c, fmt.Errorf("unknown scenario %q", s)
+		}
+	}
+	for _, s := range strings.Split(bulkConc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("--bulk-concurrency: %q is not a positive number", s)
+		}
+		c.bulkConc = append(c.bulkConc, n)
+	}
+	if c.preload < 1 || c.clients < 1 || c.bulkN < 1 || c.batchSize < 1 || c.batchConc < 1 || c.maxRequests < 1 {
+		return c, errors.New("counts must be positive")
+	}
+	if c.preload+c.maxRequests/2 > maxCustomers || c.bulkN > maxCustomers {
+		return c, fmt.Errorf("at most %d customers per tenant", maxCustomers)
+	}
+	if c.engine == "postgres" {
+		if err := checkLoopbackPostgres(c.postgresURL); err != nil {
+			return c, err
+		}
+	}
+	abs, err := filepath.Abs(c.omo)
+	if err != nil {
+		return c, err
+	}
+	c.omo = abs
+	return c, nil
+}
+
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) {
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+	}
+	if _, err := os.Stat(cfg.omo); err != nil {
+		return fmt.Errorf("--omo: %w", err)
+	}
+	dir := cfg.workDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "omobench-"); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	if !cfg.keep && cfg.workDir == "" {
+		defer os.RemoveAll(dir)
+	}
+	var dbURL string
+	if cfg.engine == "postgres" {
+		name := fmt.Sprintf("omo_bench_%d", time.Now().Unix())
+		url, drop, err := createPGDatabase(ctx, cfg.postgresURL, name)
+		if err != nil {
+			return err
+		}
+		logf("created PostgreSQL database %s", name)
+		if !cfg.keep {
+			defer func() {
+				if derr := drop(); derr != nil {
+					err = errors.Join(err, fmt.Errorf("drop database %s: %w", name, derr))
+				} else {
+					logf("dropped PostgreSQL database %s", name)
+				}
+			}()
+		}
+		dbURL = url
+	} else {
+		dbURL = "sqlite:" + filepath.Join(dir, "omo.db")
+	}
+	retail, err := loadRetail(cfg.retail)
+	if err != nil {
+		return err
+	}
+	logf("%d customer ids from the retail data set seed the first customers' pos ids", len(retail))
+
+	rep := &report{engine: cfg.engine}
+	b := &bench{cfg: cfg, dbURL: dbURL, dir: dir, retail: retail, rep: rep, logf: logf}
+	if cfg.scenarios["identify"] || cfg.scenarios["lookup"] {
+		if err := b.httpScenarios(ctx); err != nil {
+			b.write(stdout)
+			return err
+		}
+	}
+	if cfg.scenarios["bulk"] {
+		if err := b.bulkScenarios(ctx); err != nil {
+			b.write(stdout)
+			return err
+		}
+	}
+	return b.write(stdout)
+}
+
+type bench struct {
+	cfg    config
+	dbURL  string
+	dir    string
+	retail []retailCustomer
+	rep    *report
+	logf   func(string, ...any)
+}
+
+func (b *bench) httpScenarios(ctx context.Context) error {
+	cfg, rep := b.cfg, b.rep
+	b.logf("omo tenant create")
+	t, err := createTenant(ctx, cfg.omo, b.dbURL, "omobench")
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(b.dir, "omo-serve.log")
+	p, err := startServe(ctx, cfg.omo, b.dbURL, logPath)
+	if err != nil {
+		return err
+	}
+	defer p.kill()
+	b.logf("omo serve on %s ready after %s (pid %d)", p.addr, p.ready, p.cmd.Process.Pid)
+	rep.add("startup", "first start: process start to /readyz 200 (schema just migrated by tenant create, no customers)",
+		ms(p.ready))
+	pid := p.cmd.Process.Pid
+	probe := cpuProbe{pid: pid, db: b.dbProcess()}
+	c := newAPIClient(p.addr, t.APIKey, cfg.clients)
+	if err := c.raiseRateLimit(ctx, cfg.rateLimit); err != nil {
+		return err
+	}
+	rep.note("The bench tenant's rate_limit_per_second is raised to %s with PATCH /v1/tenant first: the default "+
+		"(1,000 requests/s per key, burst 2,000) would cap every HTTP figure below.", thousands(float64(cfg.rateLimit)))
+
+	b.logf("preloading %d customers over HTTP with %d clients", cfg.preload, cfg.clients)
+	pre := preload(ctx, c, cfg.preload, cfg.clients, b.retail, probe)
+	if pre.Errors > 0 || pre.Requests != cfg.preload {
+		return fmt.Errorf("preload: %d of %d requests, %d errors (%s): %v", pre.Requests, cfg.preload, pre.Errors,
+			pre.statusSummary(), pre.FirstErrs)
+	}
+	rep.add("preload", fmt.Sprintf("identify, all new (201), %d clients, %s customers", cfg.clients, thousands(float64(cfg.preload))),
+		fmt.Sprintf("%s req/s, p50 %s, p99 %s", thousands(pre.perSecond()), ms(pre.Lat.P50), ms(pre.Lat.P99)))
+	customers := cfg.preload
+
+	if cfg.scenarios["identify"] {
+		b.quiet(ctx, "identify", pid)
+		b.logf("identify: %d clients for %s", cfg.clients, cfg.duration)
+		r := identifyLoad(ctx, c, cfg.preload, cfg.clients, cfg.duration, cfg.maxRequests, b.retail, probe)
+		customers += r.Requests / 2
+		b.logf("identify: %d requests, %.0f/s, p99 %s, %d errors (%s) %v", r.Requests, r.perSecond(), r.Lat.P99, r.Errors,
+			r.statusSummary(), r.FirstErrs)
+		s := fmt.Sprintf("identify (HTTP, %d clients, half matching)", cfg.clients)
+		rep.check(s, "throughput", thousands(r.perSecond())+" req/s", ">= 3,000 req/s", r.perSecond() >= targetIdentifyRPS)
+		rep.add(s, "latency p50 / p95", ms(r.Lat.P50)+" / "+ms(r.Lat.P95))
+		rep.check(s, "latency p99", ms(r.Lat.P99), "< 25 ms", r.Lat.P99 < targetIdentifyP99)
+		rep.check(s, "errors (non-2xx or wrong match)", fmt.Sprintf("%d of %s (%s)", r.Errors, thousands(float64(r.Requests)),
+			r.statusSummary()), "0", r.Errors == 0)
+		rep.add(s, r.CPU.label(), r.CPU.String())
+		for _, e := range r.FirstErrs {
+			rep.note("identify error: %s", e)
+		}
+	}
+	if cfg.scenarios["lookup"] {
+		b.quiet(ctx, "lookup", pid)
+		b.logf("lookup: %d clients for %s", cfg.clients, cfg.duration)
+		r := lookupLoad(ctx, c, cfg.preload, cfg.clients, cfg.duration, cfg.maxRequests, probe)
+		b.logf("lookup: %d requests, %.0f/s, p99 %s, %d errors (%s) %v", r.Requests, r.perSecond(), r.Lat.P99, r.Errors,
+			r.statusSummary(), r.FirstErrs)
+		s := fmt.Sprintf("lookup (HTTP, %d clients, email / phone alternately)", cfg.clients)
+		rep.check(s, "throughput", thousands(r.perSecond())+" req/s", ">= 10,000 req/s", r.perSecond() >= targetLookupRPS)
+		rep.add(s, "latency p50 / p99", ms(r.Lat.P50)+" / "+ms(r.Lat.P99))
+		rep.check(s, "errors (non-2xx or not exactly one customer)", fmt.Sprintf("%d of %s (%s)", r.Errors,
+			thousands(float64(r.Requests)), r.statusSummary()), "0", r.Errors == 0)
+		rep.add(s, r.CPU.label(), r.CPU.String())
+		for _, e := range r.FirstErrs {
+			rep.note("lookup error: %s", e)
+		}
+	}
+	c.hc.CloseIdleConnections()
+
+	b.logf("idle for %s", cfg.idle)
+	select {
+	case <-time.After(cfg.idle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	rss, err := procStatus(pid, "VmRSS")
+	if err != nil {
+		return err
+	}
+	hwm, _ := procStatus(pid, "VmHWM")
+	rep.check("memory", fmt.Sprintf("server RSS after %s idle (VmRSS)", cfg.idle), mb(rss), "< 100 MB", rss < targetIdleRSS)
+	rep.add("memory", "server peak RSS during the run (VmHWM)", mb(hwm))
+	if heap, sys, err := goMemory(ctx, p.addr); err == nil {
+		rep.add("memory", "of the idle RSS: Go heap in use / all memory the Go runtime holds (from /metrics)",
+			mb(int64(heap))+" / "+mb(int64(sys)))
+	} else {
+		rep.note("could not read /metrics: %v", err)
+	}
+	took, err := p.stop(time.Minute)
+	if err != nil {
+		return err
+	}
+	rep.add("shutdown", "SIGTERM to exit", ms(took))
+
+	var worst time.Duration
+	var readies []string
+	for i := range cfg.restarts {
+		b.quiet(ctx, fmt.Sprintf("restart %d", i+1), 0)
+		p, err := startServe(ctx, cfg.omo, b.dbURL, logPath)
+		if err != nil {
+			return err
+		}
+		b.logf("restart %d: ready after %s (omo logged startup %s)", i+1, p.ready, p.logged)
+		worst = max(worst, p.ready)
+		readies = append(readies, ms(p.ready))
+		if _, err := p.stop(time.Minute); err != nil {
+			return err
+		}
+	}
+	if cfg.restarts > 0 {
+		rep.check("startup", fmt.Sprintf("restart on the existing database (%s customers): process start to /readyz 200, "+
+			"worst of %d (%s)", thousands(float64(customers)), cfg.restarts, strings.Join(readies, ", ")), ms(worst),
+			"< 1 s", worst < targetReady)
+	}
+	return nil
+}
+
+func (b *bench) bulkScenarios(ctx context.Context) error {
+	cfg, rep := b.cfg, b.rep
+	db, err := sqldb.Open(ctx, b.dbURL, sqldb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := db.UseJobs(sqldb.JobOptions{}); err != nil {
+		return err
+	}
+	var rates []struct {
+		label string
+		rate  float64
+	}
+	for _, conc := range cfg.bulkConc {
+		t, err := db.CreateTenant(ctx, fmt.Sprintf("omobench bulk %d", conc))
+		if err != nil {
+			return err
+		}
+		ps := bulkParams(t.ID, cfg.bulkN, b.retail)
+		b.quiet(ctx, fmt.Sprintf("bulk, %d goroutines", conc), 0)
+		b.logf("bulk: identifying %d customers in process with %d goroutines", cfg.bulkN, conc)
+		var r bulkResult
+		prof := cfg.cpuprofile
+		if prof != "" && len(cfg.bulkConc) > 1 {
+			prof = fmt.Sprintf("%s.c%d", prof, conc)
+		}
+		if err := withCPUProfile(prof, func() { r = bulkIdentify(ctx, db, ps, conc, 10*time.Minute, cpuProbe{db: b.dbProcess()}) }); err != nil {
+			return err
+		}
+		b.logf("bulk: %d in %s = %.0f/s, %d errors (%v), %d created", r.N, r.Elapsed, r.perSecond(), r.Errors, r.FirstErr, r.Created)
+		if r.N != cfg.bulkN || r.Errors > 0 || r.Created != cfg.bulkN {
+			return fmt.Errorf("bulk: %d of %d identified, %d errors, %d created: %v", r.N, cfg.bulkN, r.Errors, r.Created, r.FirstErr)
+		}
+		s := fmt.Sprintf("bulk (in process, db.Identify, %d goroutines)", conc)
+		rep.check(s, fmt.Sprintf("%s new customers", thousands(float64(cfg.bulkN))), thousands(r.perSecond())+" customers/s",
+			">= 30,000 customers/s", r.perSecond() >= targetBulkRate)
+		rep.add(s, "per-call latency p50 / p99", ms(r.Lat.P50)+" / "+ms(r.Lat.P99))
+		rep.add(s, r.CPU.label(), r.CPU.String())
+		rates = append(rates, struct {
+			label string
+			rate  float64
+		}{fmt.Sprintf("db.Identify, %d goroutines", conc), r.perSecond()})
+	}
+	if f, ok := findIdentifyBatch(db); ok {
+		t, err := db.CreateTenant(ctx, "omobench batch")
+		if err != nil {
+			return err
+		}
+		ps := bulkParams(t.ID, cfg.bulkN, b.retail)
+		b.quiet(ctx, "IdentifyBatch", 0)
+		b.logf("batch: identifying %d customers with IdentifyBatch, batches of %d, %d goroutines", cfg.bulkN, cfg.batchSize, cfg.batchConc)
+		var r bulkResult
+		prof := ""
+		if cfg.cpuprofile != "" {
+			prof = cfg.cpuprofile + ".batch"
+		}
+		if err := withCPUProfile(prof, func() {
+			r = batchIdentify(ctx, f, ps, cfg.batchSize, cfg.batchConc, 10*time.Minute, cpuProbe{db: b.dbProcess()})
+		}); err != nil {
+			return err
+		}
+		b.logf("batch: %d in %s = %.0f/s, %d errors (%v), %d created", r.N, r.Elapsed, r.perSecond(), r.Errors, r.FirstErr, r.Created)
+		s := fmt.Sprintf("bulk (in process, db.IdentifyBatch, batches of %s, %d goroutines)", thousands(float64(cfg.batchSize)), cfg.batchConc)
+		rep.check(s, fmt.Sprintf("%s new customers", thousands(float64(cfg.bulkN))), thousands(r.perSecond())+" customers/s",
+			">= 30,000 customers/s", r.perSecond() >= targetBulkRate && r.Errors == 0)
+		rep.add(s, r.CPU.label(), r.CPU.String())
+		rep.check(s, "errors", fmt.Sprintf("%d (created %s)", r.Errors, thousands(float64(r.Created))), "0",
+			r.Errors == 0 && r.Created == cfg.bulkN)
+		if r.FirstErr != nil {
+			rep.note("IdentifyBatch error: %v", r.FirstErr)
+		}
+		rates = append(rates, struct {
+			label string
+			rate  float64
+		}{fmt.Sprintf("db.IdentifyBatch ×%d", cfg.batchSize), r.perSecond()})
+	} else {
+		rep.note("db.IdentifyBatch does not exist in this build of internal/sqldb; only db.Identify was measured.")
+	}
+	b.quiet(ctx, "reference", 0)
+	b.logf("reference: raw insert of %d rows", cfg.bulkN)
+	ref, err := rawReference(ctx, db.Engine(), b.dbURL, b.dir, cfg.bulkN, b.retail)
+	if err != nil {
+		return fmt.Errorf("reference: %w", err)
+	}
+	b.logf("reference: %d rows in %s = %.0f/s", ref.N, ref.Elapsed, ref.perSecond())
+	rep.add("reference", ref.How, thousands(ref.perSecond())+" rows/s")
+	for _, r := range rates {
+		rep.add("reference", "OMO "+r.label+" as a share of the raw insert rate",
+			fmt.Sprintf("%.4f× (%.2f%%)", r.rate/ref.perSecond(), 100*r.rate/ref.perSecond()))
+	}
+	return nil
+}
+
+// dbProcess is the command name of the database server's processes, whose
+// CPU the bench reports apart ("" for embedded SQLite).
+func (b *bench) dbProcess() string {
+	if b.cfg.engine == "postgres" {
+		return "postgres"
+	}
+	return ""
+}
+
+// quiet waits (bounded by --quiet-wait) for other processes to leave the
+// machine alone before a measured phase, and notes when they did not.
+func (b *bench) quiet(ctx context.Context, phase string, pid int) {
+	if b.cfg.quietWait <= 0 {
+		return
+	}
+	waited, other := waitQuiet(ctx, pid, b.cfg.quietCores, b.cfg.quietWait)
+	if other >= b.cfg.quietCores {
+		b.logf("%s: machine still busy after %s (%.2f cores used by other processes); measuring anyway", phase, waited.Truncate(time.Second), other)
+		b.rep.note("%s started while other processes used %.2f cores (waited %s for them).", phase, other, waited.Truncate(time.Second))
+	} else if waited > 2*time.Second {
+		b.logf("%s: waited %s for the machine to go quiet", phase, waited.Truncate(time.Second))
+	}
+}
+
+// write prints the table and appends it to --out.
+func (b *bench) write(stdout io.Writer) error {
+	header := fmt.Sprintf("omobench, %s, %s", b.cfg.engine, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	b.rep.notes = append([]string{machine(b.cfg.omo), "Command: `" + commandLine() + "`"}, b.rep.notes...)
+	b.rep.markdown(stdout, header)
+	if b.cfg.out == "" {
+		return nil
+	}
+	f, err := os.OpenFile(b.cfg.out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	b.rep.markdown(f, header)
+	return f.Close()
+}
+
+// mb shows bytes as decimal megabytes (and MiB), truncated, never rounded up.
+func mb(n int64) string {
+	return fmt.Sprintf("%.1f MB (%.1f MiB)", float64(n/100_000)/10, float64(n*10/(1<<20))/10)
+}
+
+func commandLine() string {
+	return strings.Join(os.Args, " ")
+}
+
+// machine describes where the figures came from.
+func machine(omo string) string {
+	model := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+		f.Close()
+	}
+	ver := "?"
+	if out, err := exec.Command(omo, "version").Output(); err == nil {
+		ver = strings.TrimSpace(string(out))
+	}
+	load := "?"
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(raw)); len(f) >= 3 {
+			load = strings.Join(f[:3], " ")
+		}
+	}
+	return fmt.Sprintf("Machine: %d CPUs (%s), GOMAXPROCS %d, %s %s/%s; %s; load generator on the same machine; "+
+		"load average at the end %s.", runtime.NumCPU(), model, runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS,
+		runtime.GOARCH, ver, load)
+}
