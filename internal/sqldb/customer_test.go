@@ -112,3 +112,35 @@ func TestErase_BlocksSilentRecreation(t *testing.T) {
 		}
 	})
 }
+
+func TestIdentifyBatch_KeepsGoodRowsAndReportsBadOnes(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tn := sqldbtest.Tenant(t, db)
+		ps := []sqldb.IdentifyParams{
+			{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "one@shop.hk"}},
+			{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "not an email"}},
+			{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "one@shop.hk", Phone: "+85291234567"}},
+			{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "test@test.com"}},
+			{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Phone: "91234567"}, Traits: customer.Traits{FirstName: str("Ka")}},
+		}
+		res, errs, err := db.IdentifyBatch(ctx, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs[0] != nil || !res[0].Created {
+			t.Fatalf("item 0: %v", errs[0])
+		}
+		if !apperr.Is(errs[1], apperr.Invalid) || !apperr.Is(errs[3], apperr.Invalid) {
+			t.Fatalf("items 1 and 3 should be rejected: %v, %v", errs[1], errs[3])
+		}
+		if errs[2] != nil || res[2].Profile.ID != res[0].Profile.ID || errs[4] != nil || res[4].Profile.ID != res[0].Profile.ID {
+			t.Fatalf("items 2 and 4 should resolve to item 0's customer: %v %v", errs[2], errs[4])
+		}
+		p, err := db.FindCustomerByID(ctx, tn.ID, res[0].Profile.ID)
+		if err != nil || len(p.Identifiers) != 2 || p.Traits.FirstName == nil {
+			t.Fatalf("after batch: %+v %v", p, err)
+		}
+	})
+}

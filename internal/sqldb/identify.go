@@ -38,18 +38,12 @@ type IdentifyResult struct {
 // Invalid for malformed input, Conflict when every identifier belongs to an
 // erased person and no fresh consent came with them.
 func (db *DB) Identify(ctx context.Context, p IdentifyParams) (*IdentifyResult, error) {
-	if p.Identifiers.Empty() {
-		return nil, apperr.Field("body.identifiers", "at least one identifier is required", nil)
-	}
 	t, err := db.tenant(ctx, p.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	claims, ignored, err := customer.NormalizeIdentifiers(p.Identifiers, t.Settings.DefaultCountry)
+	claims, ignored, err := normalizeRequest(p, t.Settings.DefaultCountry, db.Now())
 	if err != nil {
-		return nil, err
-	}
-	if err := customer.ValidateConsents(p.Consents, db.Now(), "body.consents"); err != nil {
 		return nil, err
 	}
 	var res *IdentifyResult
@@ -61,6 +55,22 @@ func (db *DB) Identify(ctx context.Context, p IdentifyParams) (*IdentifyResult, 
 	return res, err
 }
 
+// normalizeRequest checks an identify request before any database work.
+func normalizeRequest(p IdentifyParams, country string, now time.Time) ([]customer.Claim, []customer.Ignored, error) {
+	if p.Identifiers.Empty() {
+		return nil, nil, apperr.Field("body.identifiers", "at least one identifier is required", nil)
+	}
+	claims, ignored, err := customer.NormalizeIdentifiers(p.Identifiers, country)
+	if err != nil {
+		return nil, nil, err
+	}
+	return claims, ignored, customer.ValidateConsents(p.Consents, now, "body.consents")
+}
+
+// identifyTx resolves one request inside tx. Its contract, which
+// IdentifyBatch relies on: every error about the request itself (no usable
+// identifier, erased identifiers) is returned before the first write; an
+// error after a write is the database's.
 func identifyTx(ctx context.Context, tx *Tx, t tenant.Tenant, p IdentifyParams, claims []customer.Claim, ignored []customer.Ignored) (*IdentifyResult, error) {
 	if err := lockClaims(ctx, tx, t.ID, claims); err != nil {
 		return nil, err
