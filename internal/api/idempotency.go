@@ -46,7 +46,7 @@ func (s *server) idempotent(next http.Handler) http.Handler {
 			replay(w, stored)
 			return
 		}
-		rec := &bodyRecorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, keep: true}
 		next.ServeHTTP(rec, r)
 		resp := sqldb.StoredResponse{Status: rec.status, Body: withoutSecret(rec.body.Bytes()), ContentType: w.Header().Get("Content-Type")}
 		if err := s.db.FinishIdempotent(r.Context(), req, resp, customerIDOf(resp.Body)); err != nil {
@@ -132,27 +132,3 @@ func bodyProblem(err error) interface{ GetStatus() int } {
 	}
 	return newProblem(http.StatusBadRequest, "could not read the request body")
 }
-
-// bodyRecorder passes a response through and keeps a copy.
-type bodyRecorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (r *bodyRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *bodyRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *bodyRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

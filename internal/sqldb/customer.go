@@ -241,20 +241,19 @@ func nonNilSources(m map[string]customer.TraitSource) map[string]customer.TraitS
 // groupIDs lists a live customer and every customer merged into it: the rows
 // whose facts are read as this customer's.
 func groupIDs(ctx context.Context, q Querier, tenantID, survivorID string) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2 ORDER BY id`, tenantID, survivorID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
+	return queryStrings(ctx, q, `SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2 ORDER BY id`, tenantID, survivorID)
+}
+
+// queryStrings returns the first column of every row.
+func queryStrings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	var out []string
+	err := queryEach(ctx, q, query, args, func(r Rows) error {
 		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		ids = append(ids, s)
-	}
-	return ids, rows.Err()
+		err := r.Scan(&s)
+		out = append(out, s)
+		return err
+	})
+	return out, err
 }
 
 // Profile is a customer as the API shows it: the live customer a requested id
@@ -352,20 +351,11 @@ func (db *DB) findCustomerIDs(ctx context.Context, f CustomerFilter) ([]string, 
 	default:
 		query = `SELECT id FROM customers WHERE tenant_id = $1 AND id > $2 AND survivor_id = id AND erased_at IS NULL ORDER BY id LIMIT $3`
 	}
-	rows, err := db.Read().Query(ctx, query, args...)
+	ids, err := queryStrings(ctx, db.Read(), query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: find customers: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		ids = append(ids, s)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // exactIdentifierFilter normalises the one exact identifier filter given, if any.
