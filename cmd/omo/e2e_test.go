@@ -151,6 +151,18 @@ func TestServe_NewcomerWalkthrough(t *testing.T) {
 			if status, _ := reader.do("POST", "/v1/customers", map[string]any{"identifiers": map[string]any{"email": "x@shop.hk"}}); status != 403 {
 				t.Fatalf("read key POST: want 403, got %d", status)
 			}
+			resp, err := http.Get(base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, want := range []string{`omo_http_requests_total{method="POST",route="POST /v1/customers",status="201"} 1`,
+				"omo_http_request_duration_seconds_bucket", "omo_db_connections_open", "omo_db_group_commits_total", "go_goroutines"} {
+				if !strings.Contains(string(metrics), want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
 			if err := stop(); err != nil {
 				t.Fatalf("graceful shutdown: %v", err)
 			}

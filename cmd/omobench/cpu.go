@@ -7,8 +7,8 @@ import (
 )
 
 // cpuProbe reads, at one instant, the CPU time used so far by the omo server
-// (pid, when non-zero), by the database server's processes (db, when set: the
-// PostgreSQL backends), by this bench, and by every process on the machine.
+// (pid, when non-zero), by the PostgreSQL backends serving database db (when
+// set), by this bench, and by every process on the machine.
 type cpuProbe struct {
 	pid int
 	db  string
@@ -17,7 +17,7 @@ type cpuProbe struct {
 type cpuSample struct{ server, db, self, all time.Duration }
 
 func (p cpuProbe) read() cpuSample {
-	s := cpuSample{db: namedCPU(p.db), self: selfCPU(), all: systemCPU()}
+	s := cpuSample{db: backendCPU(p.db), self: selfCPU(), all: systemCPU()}
 	if p.pid != 0 {
 		s.server, _ = procCPU(p.pid)
 	}
@@ -46,7 +46,7 @@ func (u cpuUse) String() string {
 		out += fmt.Sprintf("omo serve %.2f, ", u.Server)
 	}
 	if u.hasDB {
-		out += fmt.Sprintf("PostgreSQL %.2f, ", u.DB)
+		out += fmt.Sprintf("PostgreSQL backends %.2f, ", u.DB)
 	}
 	return out + fmt.Sprintf("bench %.2f, other processes %.2f (cores of %d)", u.Bench, u.Other, runtime.NumCPU())
 }
@@ -58,7 +58,7 @@ func (u cpuUse) label() string {
 		out += "omo serve / "
 	}
 	if u.hasDB {
-		out += "PostgreSQL / "
+		out += "PostgreSQL backends of the bench database / "
 	}
 	return out + "bench (load generator or in-process OMO) / other processes"
 }

@@ -106,8 +106,8 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the SQLite files / PostgreSQL database afterwards")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "give up after this long")
 	fs.DurationVar(&c.quietWait, "quiet-wait", time.Minute, "before each measured phase, wait up to this long for the rest of the machine to go quiet (0: don't)")
-	fs.Float64Var(&c.quietCores, "quiet-cores", 0.25, "the machine counts as quiet when other processes use fewer cores than this"+
-		" (PostgreSQL's own processes included)")
+	fs.Float64Var(&c.quietCores, "quiet-cores", 0.25, "the machine counts as quiet when other processes (PostgreSQL serving"+
+		" other databases included) use fewer cores than this")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -175,7 +175,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 	if !cfg.keep && cfg.workDir == "" {
 		defer os.RemoveAll(dir)
 	}
-	var dbURL string
+	var dbURL, pgName string
 	if cfg.engine == "postgres" {
 		name := fmt.Sprintf("omo_bench_%d", time.Now().Unix())
 		url, drop, err := createPGDatabase(ctx, cfg.postgresURL, name)
@@ -192,7 +192,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 				}
 			}()
 		}
-		dbURL = url
+		dbURL, pgName = url, name
 	} else {
 		dbURL = "sqlite:" + filepath.Join(dir, "omo.db")
 	}
@@ -203,7 +203,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 	logf("%d customer ids from the retail data set seed the first customers' pos ids", len(retail))
 
 	rep := &report{engine: cfg.engine}
-	b := &bench{cfg: cfg, dbURL: dbURL, dir: dir, retail: retail, rep: rep, logf: logf}
+	b := &bench{cfg: cfg, dbURL: dbURL, dir: dir, retail: retail, rep: rep, logf: logf, pgName: pgName}
 	if cfg.scenarios["identify"] || cfg.scenarios["lookup"] {
 		if err := b.httpScenarios(ctx); err != nil {
 			b.write(stdout)
@@ -226,6 +226,7 @@ type bench struct {
 	retail []retailCustomer
 	rep    *report
 	logf   func(string, ...any)
+	pgName string // the bench's PostgreSQL database, when on PostgreSQL
 }
 
 func (b *bench) httpScenarios(ctx context.Context) error {
@@ -444,14 +445,9 @@ func (b *bench) bulkScenarios(ctx context.Context) error {
 	return nil
 }
 
-// dbProcess is the command name of the database server's processes, whose
-// CPU the bench reports apart ("" for embedded SQLite).
-func (b *bench) dbProcess() string {
-	if b.cfg.engine == "postgres" {
-		return "postgres"
-	}
-	return ""
-}
+// dbProcess is the name of the PostgreSQL database whose backends' CPU the
+// bench reports apart ("" for embedded SQLite).
+func (b *bench) dbProcess() string { return b.pgName }
 
 // quiet waits (bounded by --quiet-wait) for other processes to leave the
 // machine alone before a measured phase, and notes when they did not.

@@ -292,11 +292,13 @@ func systemCPU() time.Duration {
 	return time.Duration(busy) * time.Second / clockTicks
 }
 
-// namedCPU sums the CPU time of every live process whose command name is
-// name (PostgreSQL's backends are "postgres"), to tell the database server's
-// share of the machine apart from other processes'.
-func namedCPU(name string) time.Duration {
-	if name == "" {
+// backendCPU sums the CPU time of the live PostgreSQL backends serving
+// database db (their command line reads "postgres: … USER DB HOST(PORT) …"),
+// so that the database server's work for this bench is told apart from its
+// work for anyone else's tests. PostgreSQL's shared background processes
+// (WAL writer, checkpointer) are not counted.
+func backendCPU(db string) time.Duration {
+	if db == "" {
 		return 0
 	}
 	entries, err := os.ReadDir("/proc")
@@ -309,12 +311,8 @@ func namedCPU(name string) time.Duration {
 		if err != nil {
 			continue
 		}
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		open, end := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
-		if open < 0 || end < open || string(raw[open+1:end]) != name {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !bytes.HasPrefix(cmdline, []byte("postgres: ")) || !bytes.Contains(cmdline, []byte(" "+db+" ")) {
 			continue
 		}
 		if d, err := procCPU(pid); err == nil {

@@ -109,7 +109,9 @@ type Match struct {
 type Plan struct {
 	TargetID string   // the customer the request resolves to; "" means create one
 	MergeIDs []string // customers merged into TargetID, oldest first
-	// Linkers are, per merged customer, the identifiers that tied it to the request.
+	// Linkers are, per merged customer, the identifiers that tied it to the
+	// survivor: the request's identifiers owned by either of the two. A shared
+	// identifier (a shop's phone) shows up in many merges and gets flagged.
 	Linkers map[string][]Identifier
 	Attach  []Identifier // unowned identifiers to give the target
 	Ignored []Ignored
@@ -127,7 +129,7 @@ func PlanIdentify(matches []Match, owners map[string]Owner, limit func(class str
 	case len(ownerIDs) == 1 || mergeFits(ownerIDs, matches, owners, limit):
 		p.TargetID = ownerIDs[0]
 		p.MergeIDs = ownerIDs[1:]
-		p.Linkers = linkers(matches, p.MergeIDs)
+		p.Linkers = linkers(matches, p.TargetID, p.MergeIDs)
 	default:
 		p.TargetID = mostPrecise(matches)
 		for _, m := range matches {
@@ -194,11 +196,11 @@ func mergeFits(ids []string, matches []Match, owners map[string]Owner, limit fun
 	return true
 }
 
-func linkers(matches []Match, merged []string) map[string][]Identifier {
+func linkers(matches []Match, survivor string, merged []string) map[string][]Identifier {
 	out := map[string][]Identifier{}
 	for _, id := range merged {
 		for _, m := range matches {
-			if m.OwnerID == id {
+			if m.OwnerID == id || m.OwnerID == survivor {
 				out[id] = append(out[id], m.Identifier)
 			}
 		}

@@ -398,10 +398,10 @@ func TestPlanIdentify_Cases(t *testing.T) {
 			owners:      ownerMap(owner("new", 10, map[string]int{"email": 1}), owner("old", 1, map[string]int{"phone": 1})),
 			wantTarget:  "old",
 			wantMerge:   []string{"new"},
-			wantLinkers: map[string][]Identifier{"new": {email("a@x.hk")}},
+			wantLinkers: map[string][]Identifier{"new": {email("a@x.hk"), phone("+85291234567")}},
 		},
 		{
-			name: "three owners: merge oldest first, linkers per merged customer",
+			name: "three owners: merge oldest first, linkers are both sides of each merge",
 			matches: []Match{
 				match(extPOS("C-3"), "c3"),
 				match(email("a@x.hk"), "c2"),
@@ -416,7 +416,7 @@ func TestPlanIdentify_Cases(t *testing.T) {
 			),
 			wantTarget:  "c1",
 			wantMerge:   []string{"c2", "c3"},
-			wantLinkers: map[string][]Identifier{"c2": {email("a@x.hk")}, "c3": {extPOS("C-3"), card("88")}},
+			wantLinkers: map[string][]Identifier{"c2": {email("a@x.hk"), phone("+85291234567")}, "c3": {extPOS("C-3"), phone("+85291234567"), card("88")}},
 			wantAttach:  []Identifier{extPOS("C-9")},
 		},
 		{
@@ -425,7 +425,7 @@ func TestPlanIdentify_Cases(t *testing.T) {
 			owners:      ownerMap(owner("cb", 5, nil), owner("ca", 5, nil)),
 			wantTarget:  "ca",
 			wantMerge:   []string{"cb"},
-			wantLinkers: map[string][]Identifier{"cb": {email("a@x.hk")}},
+			wantLinkers: map[string][]Identifier{"cb": {email("a@x.hk"), phone("+85291234567")}},
 		},
 		{
 			name:        "merge exactly at the limit is allowed",
@@ -434,7 +434,7 @@ func TestPlanIdentify_Cases(t *testing.T) {
 			limits:      map[string]int{"email": 3},
 			wantTarget:  "c1",
 			wantMerge:   []string{"c2"},
-			wantLinkers: map[string][]Identifier{"c2": {email("a@x.hk")}},
+			wantLinkers: map[string][]Identifier{"c2": {email("a@x.hk"), phone("+85291234567")}},
 		},
 		{
 			name:       "merge over limit: card beats email, older owner ignored",
@@ -538,7 +538,7 @@ func TestPlanIdentify_Cases(t *testing.T) {
 			limits:      map[string]int{"phone": 2},
 			wantTarget:  "c1",
 			wantMerge:   []string{"c2"},
-			wantLinkers: map[string][]Identifier{"c2": {phone("+85291234567")}},
+			wantLinkers: map[string][]Identifier{"c2": {email("a@x.hk"), phone("+85291234567")}},
 			wantIgnored: []wantIgnored{
 				{"+85261234567", "limit_reached"},
 			},

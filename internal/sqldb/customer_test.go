@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/omo-platform/omo/internal/apperr"
@@ -141,6 +142,57 @@ func TestIdentifyBatch_KeepsGoodRowsAndReportsBadOnes(t *testing.T) {
 		p, err := db.FindCustomerByID(ctx, tn.ID, res[0].Profile.ID)
 		if err != nil || len(p.Identifiers) != 2 || p.Traits.FirstName == nil {
 			t.Fatalf("after batch: %+v %v", p, err)
+		}
+	})
+}
+
+// A shop's own phone typed at the till for many shoppers: after
+// FlagAfterMerges merges it is flagged and stops tying customers together.
+func TestIdentify_SharedIdentifierIsFlagged(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tn := sqldbtest.Tenant(t, db) // FlagAfterMerges defaults to 3
+		const shopPhone = "+85228881234"
+		identify(t, db, tn.ID, customer.IdentifierInput{Phone: shopPhone}, customer.Traits{}, "pos")
+		merges := 0
+		for i := 0; i < 6; i++ {
+			card := fmt.Sprintf("CARD-%d", 1000+i)
+			identify(t, db, tn.ID, customer.IdentifierInput{CardNumber: card}, customer.Traits{}, "pos")
+			res := identify(t, db, tn.ID, customer.IdentifierInput{CardNumber: card, Phone: shopPhone}, customer.Traits{}, "pos")
+			merges += len(res.Merged)
+			if i >= 3 && (len(res.Merged) != 0 || len(res.Ignored) != 1 || res.Ignored[0].Reason != "flagged_shared") {
+				t.Fatalf("identify %d after flagging: merged %v ignored %+v", i, res.Merged, res.Ignored)
+			}
+		}
+		if merges != 3 {
+			t.Fatalf("the shared phone caused %d merges, want 3 before it was flagged", merges)
+		}
+		_ = ctx
+	})
+}
+
+func TestIdentify_MergeOverLimitMergesNothing(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tn := sqldbtest.Tenant(t, db)
+		st := tn.Settings
+		st.IdentifierLimits = map[string]int{"email": 1, "phone": 5, "card_number": 3, "external": 20}
+		if _, err := db.UpdateTenantSettings(ctx, tn.ID, st); err != nil {
+			t.Fatal(err)
+		}
+		a := identify(t, db, tn.ID, customer.IdentifierInput{Email: "a@shop.hk", CardNumber: "VIP-1"}, customer.Traits{}, "pos")
+		b := identify(t, db, tn.ID, customer.IdentifierInput{Email: "b@shop.hk"}, customer.Traits{}, "web")
+		res := identify(t, db, tn.ID, customer.IdentifierInput{Email: "b@shop.hk", CardNumber: "VIP-1"}, customer.Traits{}, "pos")
+		if len(res.Merged) != 0 || res.Profile.ID != a.Profile.ID {
+			t.Fatalf("want no merge and the card's customer; got %s merged %v", res.Profile.ID, res.Merged)
+		}
+		if len(res.Ignored) != 1 || res.Ignored[0].Reason != "merge_blocked" {
+			t.Fatalf("ignored = %+v", res.Ignored)
+		}
+		if p, _ := db.FindCustomerByID(ctx, tn.ID, b.Profile.ID); p.ID != b.Profile.ID {
+			t.Fatal("b must stay its own customer")
 		}
 	})
 }
