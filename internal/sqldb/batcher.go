@@ -88,8 +88,16 @@ func (b *batcher) run(batch []*writeReq) {
 		return
 	}
 	q := sqlQuerier{d: stx, cache: newStmtCache(stx.PrepareContext)}
-	for _, r := range batch {
-		r.err = b.runOne(stx, q, r)
+	if len(batch) == 1 {
+		// Alone in its transaction, a call needs no savepoint (which would copy
+		// every page it touches): on failure the transaction rolls back.
+		if r := batch[0]; !b.runAlone(stx, q, r) {
+			return
+		}
+	} else {
+		for _, r := range batch {
+			r.err = b.runOne(stx, q, r)
+		}
 	}
 	if err := stx.Commit(); err != nil {
 		_ = stx.Rollback()
@@ -106,6 +114,20 @@ func (b *batcher) run(batch []*writeReq) {
 		}
 		r.done <- r.err
 	}
+}
+
+// runAlone runs the only call of a batch; it reports whether to commit.
+func (b *batcher) runAlone(stx *sql.Tx, q sqlQuerier, r *writeReq) bool {
+	if r.err = r.ctx.Err(); r.err == nil {
+		r.tx = &Tx{Querier: q, db: b.db, sqlTx: stx}
+		r.err = callSafely(r.fn, r.tx)
+	}
+	if r.err != nil {
+		_ = stx.Rollback()
+		r.done <- r.err
+		return false
+	}
+	return true
 }
 
 // runOne runs one call inside a savepoint; on error only its own work is undone.
