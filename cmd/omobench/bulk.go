@@ -26,6 +26,7 @@ type bulkResult struct {
 	Lat                latencies
 	FirstErr           error
 	CPU                cpuUse
+	TimedOut           bool // stopped at the time limit before the last customer
 }
 
 func (r bulkResult) perSecond() float64 { return rate(r.N-r.Errors, r.Elapsed) }
@@ -41,9 +42,9 @@ func bulkParams(tenantID string, n int, retail []retailCustomer) []sqldb.Identif
 }
 
 // bulkIdentify calls db.Identify once per customer from conc goroutines.
-func bulkIdentify(ctx context.Context, db *sqldb.DB, ps []sqldb.IdentifyParams, conc int, deadline time.Duration, probe cpuProbe) bulkResult {
-	ctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
+func bulkIdentify(ctx context.Context, db *sqldb.DB, ps []sqldb.IdentifyParams, conc int, limit time.Duration, probe cpuProbe) bulkResult {
+	// Calls already started finish with ctx; no new one starts after limit.
+	stopAt := time.Now().Add(limit)
 	var next atomic.Int64
 	var mu sync.Mutex
 	var res bulkResult
@@ -58,7 +59,7 @@ func bulkIdentify(ctx context.Context, db *sqldb.DB, ps []sqldb.IdentifyParams, 
 			lat := make([]time.Duration, 0, len(ps)/conc+1)
 			var n, errs, created int
 			var first error
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(stopAt) {
 				i := int(next.Add(1) - 1)
 				if i >= len(ps) {
 					break
@@ -90,28 +91,41 @@ func bulkIdentify(ctx context.Context, db *sqldb.DB, ps []sqldb.IdentifyParams, 
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	res.TimedOut = res.N < len(ps) && ctx.Err() == nil
 	res.CPU = probe.read().since(cpu0, res.Elapsed)
 	res.Lat = summarize(all)
 	return res
 }
 
-type identifyBatchFunc = func(context.Context, []sqldb.IdentifyParams) ([]*sqldb.IdentifyResult, error)
+// identifyBatchFunc is db.IdentifyBatch as the bench calls it: per-item
+// errors (nil when the method has none) and an error for the whole batch.
+type identifyBatchFunc = func(context.Context, []sqldb.IdentifyParams) ([]*sqldb.IdentifyResult, []error, error)
 
-// findIdentifyBatch returns db.IdentifyBatch when this build of sqldb has it.
-// It is looked up by reflection so that the bench builds with or without it.
-func findIdentifyBatch(db *sqldb.DB) (identifyBatchFunc, bool) {
+// findIdentifyBatch returns db.IdentifyBatch when this build of sqldb has it,
+// in either of the two shapes it has been proposed in. It is looked up by
+// reflection so that the bench builds with or without it. found reports that
+// a method of that name exists at all (perhaps with another signature).
+func findIdentifyBatch(db *sqldb.DB) (f identifyBatchFunc, found bool, signature string) {
 	m := reflect.ValueOf(db).MethodByName("IdentifyBatch")
 	if !m.IsValid() {
-		return nil, false
+		return nil, false, ""
 	}
-	f, ok := m.Interface().(identifyBatchFunc)
-	return f, ok
+	switch g := m.Interface().(type) {
+	case func(context.Context, []sqldb.IdentifyParams) ([]*sqldb.IdentifyResult, []error, error):
+		return g, true, m.Type().String()
+	case func(context.Context, []sqldb.IdentifyParams) ([]*sqldb.IdentifyResult, error):
+		return func(ctx context.Context, ps []sqldb.IdentifyParams) ([]*sqldb.IdentifyResult, []error, error) {
+			rs, err := g(ctx, ps)
+			return rs, nil, err
+		}, true, m.Type().String()
+	}
+	return nil, true, m.Type().String()
 }
 
 // batchIdentify sends ps in batches of size from conc goroutines.
-func batchIdentify(ctx context.Context, f identifyBatchFunc, ps []sqldb.IdentifyParams, size, conc int, deadline time.Duration, probe cpuProbe) bulkResult {
-	ctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
+func batchIdentify(ctx context.Context, f identifyBatchFunc, ps []sqldb.IdentifyParams, size, conc int, limit time.Duration, probe cpuProbe) bulkResult {
+	// Calls already started finish with ctx; no new one starts after limit.
+	stopAt := time.Now().Add(limit)
 	var next atomic.Int64
 	var mu sync.Mutex
 	var res bulkResult
@@ -123,14 +137,14 @@ func batchIdentify(ctx context.Context, f identifyBatchFunc, ps []sqldb.Identify
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && time.Now().Before(stopAt) {
 				lo := int(next.Add(1)-1) * size
 				if lo >= len(ps) {
 					return
 				}
 				hi := min(lo+size, len(ps))
 				t0 := time.Now()
-				rs, err := f(ctx, ps[lo:hi])
+				rs, itemErrs, err := f(ctx, ps[lo:hi])
 				took := time.Since(t0)
 				mu.Lock()
 				all = append(all, took)
@@ -147,8 +161,13 @@ func batchIdentify(ctx context.Context, f identifyBatchFunc, ps []sqldb.Identify
 						res.FirstErr = fmt.Errorf("IdentifyBatch returned %d results for %d customers", len(rs), hi-lo)
 					}
 				default:
-					for _, r := range rs {
+					for i, r := range rs {
 						switch {
+						case i < len(itemErrs) && itemErrs[i] != nil:
+							res.Errors++
+							if res.FirstErr == nil {
+								res.FirstErr = itemErrs[i]
+							}
 						case r == nil:
 							res.Errors++
 						case r.Created:
@@ -162,6 +181,7 @@ func batchIdentify(ctx context.Context, f identifyBatchFunc, ps []sqldb.Identify
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	res.TimedOut = res.N < len(ps) && ctx.Err() == nil
 	res.CPU = probe.read().since(cpu0, res.Elapsed)
 	res.Lat = summarize(all)
 	return res

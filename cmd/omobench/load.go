@@ -198,8 +198,8 @@ func runLoad(ctx context.Context, clients int, duration time.Duration, maxCalls 
 }
 
 // preload creates customers 0..n-1 over HTTP (each request new: 201).
-func preload(ctx context.Context, c *apiClient, n, clients int, retail []retailCustomer, probe cpuProbe) loadResult {
-	return runLoad(ctx, clients, 10*time.Minute, n, probe, func(ctx context.Context, w *worker, seq int) outcome {
+func preload(ctx context.Context, c *apiClient, n, clients int, limit time.Duration, retail []retailCustomer, probe cpuProbe) loadResult {
+	return runLoad(ctx, clients, limit, n, probe, func(ctx context.Context, w *worker, seq int) outcome {
 		status, err := c.do(ctx, http.MethodPost, "/v1/customers", identifyBody(customerSpec(seq, retail), false), &w.buf)
 		o := outcome{status: status, err: err}
 		if status == http.StatusOK {
