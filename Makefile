@@ -37,7 +37,9 @@ verify: ## fail when generated files or the two engines' migrations are out of s
 	$(GO) run ./cmd/omo openapi | diff -u docs/api/openapi.json - || (echo "run: make generate"; exit 1)
 	$(GO) test -count=1 -run 'TestMigrations_InStep|TestImportRules' ./internal/sqldb/ ./internal/architecture/
 
-bench: build ## measure the figures in docs/performance.md (SQLite and PostgreSQL)
+bench: build ## measure the figures in docs/performance.md (SQLite, then PostgreSQL at PGURL); results appended to bin/bench-results.md
 	$(GO) build -o bin/omobench ./cmd/omobench
-	./bin/omobench --omo $(BIN) --db sqlite --out bench-results.md
-	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --out bench-results.md
+	./bin/omobench --omo $(BIN) --db sqlite --scenarios identify,lookup --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db sqlite --scenarios bulk --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios identify,lookup --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios bulk --out bin/bench-results.md

@@ -51,16 +51,6 @@ func loadCustomer(ctx context.Context, q Querier, tenantID, customerID string) (
 	return loadCustomerLocked(ctx, q, tenantID, customerID, "")
 }
 
-// loadCustomerForUpdate is loadCustomer that also locks the row on
-// PostgreSQL, so concurrent merges of the same customer serialise.
-func loadCustomerForUpdate(ctx context.Context, tx *Tx, tenantID, customerID string) (*customer.Customer, error) {
-	lock := ""
-	if tx.Engine() == Postgres {
-		lock = " FOR UPDATE"
-	}
-	return loadCustomerLocked(ctx, tx, tenantID, customerID, lock)
-}
-
 func loadCustomerLocked(ctx context.Context, q Querier, tenantID, customerID, lock string) (*customer.Customer, error) {
 	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`+lock,
 		tenantID, customerID))

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ func (db *DB) Identify(ctx context.Context, p IdentifyParams) (*IdentifyResult, 
 	if err != nil {
 		return nil, err
 	}
+	if res, ok, err := identifyUnchanged(ctx, db.Read(), t, p, claims, ignored); ok || err != nil {
+		return res, err
+	}
 	var res *IdentifyResult
 	err = db.WriteTx(ctx, func(tx *Tx) error {
 		var err error
@@ -53,6 +57,40 @@ func (db *DB) Identify(ctx context.Context, p IdentifyParams) (*IdentifyResult, 
 		return err
 	})
 	return res, err
+}
+
+// identifyUnchanged answers, from a reader and without the writer, the
+// common request that re-identifies one known customer and changes nothing:
+// no merge, no new identifier, no new trait value, no consent. It reports
+// false whenever anything would change; the write path then decides again
+// inside its transaction.
+func identifyUnchanged(ctx context.Context, q Querier, t tenant.Tenant, p IdentifyParams, claims []customer.Claim, ignored []customer.Ignored) (*IdentifyResult, bool, error) {
+	if len(p.Consents) > 0 || len(claims) == 0 {
+		return nil, false, nil
+	}
+	erased, _, err := tombstoned(ctx, q, t, claims)
+	if err != nil || len(erased) > 0 {
+		return nil, false, err
+	}
+	m, err := matchClaims(ctx, q, "", t, claims, append([]customer.Ignored(nil), ignored...))
+	if err != nil {
+		return nil, false, err
+	}
+	plan := customer.PlanIdentify(m.matches, m.owners, t.Settings.Limit)
+	if plan.TargetID == "" || len(plan.MergeIDs) > 0 || len(plan.Attach) > 0 {
+		return nil, false, nil
+	}
+	target := m.customers[plan.TargetID]
+	if _, _, changes := customer.ApplyTraits(target.Traits, target.TraitSources, customer.TraitUpdate{
+		Traits: p.Traits, Source: p.Source, At: time.Now(), Priority: t.Settings.Priority}); len(changes) > 0 {
+		return nil, false, nil
+	}
+	history, err := consentHistory(ctx, q, t.ID, target.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	prof := &Profile{Customer: *target, RequestedID: target.ID, Consents: customer.CurrentConsents(history)}
+	return &IdentifyResult{Profile: prof, Ignored: append(m.ignored, plan.Ignored...)}, true, nil
 }
 
 // normalizeRequest checks an identify request before any database work.
@@ -79,7 +117,7 @@ func identifyTx(ctx context.Context, tx *Tx, t tenant.Tenant, p IdentifyParams, 
 	if err != nil {
 		return nil, err
 	}
-	m, err := matchClaims(ctx, tx, t, claims, ignored)
+	m, err := matchClaims(ctx, tx, lockFor(tx), t, claims, ignored)
 	if err != nil {
 		return nil, err
 	}
@@ -217,26 +255,7 @@ func tombstoneHash(pepper []byte, i customer.Identifier) []byte {
 // admitErased drops identifiers of erased people unless the request brings a
 // consent granted after the erasure, in which case the tombstone is lifted.
 func admitErased(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer.Claim, ignored []customer.Ignored, consents []customer.ConsentInput) ([]customer.Claim, []customer.Ignored, error) {
-	if len(claims) == 0 {
-		return claims, ignored, nil
-	}
-	hashes := make([][]byte, len(claims))
-	where, args := make([]string, len(claims)), []any{t.ID}
-	for i, c := range claims {
-		hashes[i] = tombstoneHash(t.Pepper, c.Identifier)
-		where[i] = fmt.Sprintf("(type = $%d AND value_hash = $%d)", len(args)+1, len(args)+2)
-		args = append(args, c.Type, hashes[i])
-	}
-	erased := map[string]time.Time{}
-	err := queryEach(ctx, tx, `SELECT type, value_hash, erased_at FROM identifier_tombstones WHERE tenant_id = $1 AND (`+
-		strings.Join(where, " OR ")+`)`, args, func(r Rows) error {
-		var typ string
-		var h []byte
-		var at time.Time
-		err := r.Scan(&typ, &h, &at)
-		erased[typ+"\x1f"+string(h)] = at
-		return err
-	})
+	erased, hashes, err := tombstoned(ctx, tx, t, claims)
 	if err != nil || len(erased) == 0 {
 		return claims, ignored, err
 	}
@@ -260,6 +279,41 @@ func admitErased(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer
 	return kept, ignored, nil
 }
 
+// tombstoned finds which claims belong to erased people, in one query. It
+// returns erased_at by type and hash, and each claim's hash.
+func tombstoned(ctx context.Context, q Querier, t tenant.Tenant, claims []customer.Claim) (map[string]time.Time, [][]byte, error) {
+	hashes := make([][]byte, len(claims))
+	pairs := make([][2]any, len(claims))
+	for i, c := range claims {
+		hashes[i] = tombstoneHash(t.Pepper, c.Identifier)
+		pairs[i] = [2]any{c.Type, hashes[i]}
+	}
+	erased := map[string]time.Time{}
+	if len(claims) == 0 {
+		return erased, hashes, nil
+	}
+	query, args := pointLookups(`SELECT type, value_hash, erased_at FROM identifier_tombstones WHERE tenant_id = $1 AND type = %s AND value_hash = %s`,
+		t.ID, pairs)
+	err := queryEach(ctx, q, query, args, func(r Rows) error {
+		var typ string
+		var h []byte
+		var at time.Time
+		err := r.Scan(&typ, &h, &at)
+		erased[typ+"\x1f"+string(h)] = at
+		return err
+	})
+	return erased, hashes, err
+}
+
+// lockFor is the row-lock clause of the engine: PostgreSQL locks the rows a
+// write will change; SQLite's single writer needs none.
+func lockFor(tx *Tx) string {
+	if tx.Engine() == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // claimMatch is what matchClaims learned.
 type claimMatch struct {
 	matches   []customer.Match
@@ -270,7 +324,7 @@ type claimMatch struct {
 
 // matchClaims finds each claim's owner in one query, drops flagged (shared)
 // identifiers from matching, and loads each owner.
-func matchClaims(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer.Claim, ignored []customer.Ignored) (claimMatch, error) {
+func matchClaims(ctx context.Context, tx Querier, lock string, t tenant.Tenant, claims []customer.Claim, ignored []customer.Ignored) (claimMatch, error) {
 	m := claimMatch{owners: map[string]customer.Owner{}, customers: map[string]*customer.Customer{}, ignored: ignored}
 	type owner struct {
 		id      string
@@ -278,13 +332,13 @@ func matchClaims(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer
 	}
 	found := map[customer.Identifier]owner{}
 	if len(claims) > 0 {
-		where, args := make([]string, len(claims)), []any{t.ID}
+		pairs := make([][2]any, len(claims))
 		for i, c := range claims {
-			where[i] = fmt.Sprintf("(type = $%d AND value = $%d)", len(args)+1, len(args)+2)
-			args = append(args, c.Type, c.Value)
+			pairs[i] = [2]any{c.Type, c.Value}
 		}
-		err := queryEach(ctx, tx, `SELECT type, value, customer_id, flagged_at FROM customer_identifiers WHERE tenant_id = $1 AND (`+
-			strings.Join(where, " OR ")+`)`, args, func(r Rows) error {
+		query, args := pointLookups(`SELECT type, value, customer_id, flagged_at FROM customer_identifiers WHERE tenant_id = $1 AND type = %s AND value = %s`,
+			t.ID, pairs)
+		err := queryEach(ctx, tx, query, args, func(r Rows) error {
 			var i customer.Identifier
 			var o owner
 			var flaggedAt *time.Time
@@ -306,7 +360,7 @@ func matchClaims(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer
 		}
 		m.matches = append(m.matches, customer.Match{Claim: c, OwnerID: o.id})
 		if o.id != "" && m.customers[o.id] == nil {
-			cu, err := loadCustomerForUpdate(ctx, tx, t.ID, o.id)
+			cu, err := loadCustomerLocked(ctx, tx, t.ID, o.id, lock)
 			if err != nil {
 				return m, err
 			}
@@ -315,6 +369,19 @@ func matchClaims(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer
 		}
 	}
 	return m, nil
+}
+
+// pointLookups repeats a primary-key lookup for each (type, value) pair,
+// joined by UNION ALL. One query with OR'ed conditions looks the same but
+// makes SQLite's planner scan a secondary index once there are three pairs.
+func pointLookups(format, tenantID string, pairs [][2]any) (string, []any) {
+	parts := make([]string, len(pairs))
+	args := []any{tenantID}
+	for i, p := range pairs {
+		parts[i] = fmt.Sprintf(format, "$"+strconv.Itoa(len(args)+1), "$"+strconv.Itoa(len(args)+2))
+		args = append(args, p[0], p[1])
+	}
+	return strings.Join(parts, " UNION ALL "), args
 }
 
 func ownerOf(c *customer.Customer) customer.Owner {

@@ -56,16 +56,19 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 func sqliteDSN(path string, writer bool) string {
 	q := url.Values{}
 	for _, p := range []string{
-		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(10000)",
-		"cache_size(-32000)", "temp_store(MEMORY)",
+		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(10000)", "temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_time_format", "sqlite")
+	// Page caches are per connection: a larger one for the writer, smaller
+	// ones for the readers, to keep an idle process small.
 	if writer {
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", "cache_size(-16000)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "cache_size(-8000)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
