@@ -284,3 +284,49 @@ func writeUntilKilled(t *testing.T, base, key string, cmd *exec.Cmd) map[string]
 	}
 	return acked
 }
+
+// TestServe_Roles starts an API-only and a worker-only process on one
+// database: the API process answers /v1, the worker only health and metrics.
+func TestServe_Roles(t *testing.T) {
+	t.Parallel()
+	dbURL := sqldbtest.URL(t, sqldb.SQLite)
+	var tenant struct {
+		APIKey string `json:"api_key"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, "tenant", "create", "--db", dbURL, "--name", "Roles")), &tenant); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		role     string
+		v1Status int
+	}{{"api", 201}, {"worker", 404}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		logs := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--db", dbURL, "--addr", "127.0.0.1:0", "--role", tc.role}, noEnv, io.Discard, logs)
+		}()
+		var base string
+		for i := 0; i < 500 && base == ""; i++ {
+			if m := listenAddr.FindStringSubmatch(logs.String()); m != nil {
+				base = "http://" + m[1]
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if base == "" {
+			cancel()
+			t.Fatalf("role %s did not start: %s", tc.role, logs.String())
+		}
+		c := client{t: t, base: base, key: tenant.APIKey}
+		if status, _ := c.do("GET", "/readyz", nil); status != 200 {
+			t.Errorf("role %s: readyz %d", tc.role, status)
+		}
+		if status, _ := c.do("POST", "/v1/customers", map[string]any{"identifiers": map[string]any{"email": tc.role + "@shop.hk"}}); status != tc.v1Status {
+			t.Errorf("role %s: POST /v1/customers = %d, want %d", tc.role, status, tc.v1Status)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("role %s: shutdown: %v", tc.role, err)
+		}
+	}
+}
