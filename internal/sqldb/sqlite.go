@@ -68,7 +68,7 @@ func sqliteDSN(path string, writer bool) string {
 		q.Add("_pragma", "cache_size(-16000)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
-		q.Add("_pragma", "cache_size(-8000)")
+		q.Add("_pragma", "cache_size(-2000)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
