@@ -162,12 +162,23 @@ func insertRows(ctx context.Context, tx *Tx, table, columns string, rows [][]any
 				b.WriteString(", ")
 			}
 			args = append(args, v)
-			b.WriteString("$" + strconv.Itoa(len(args)))
+			b.WriteString(placeholder(tx.Engine(), len(args)))
 		}
 		b.WriteByte(')')
 	}
 	_, err := tx.Exec(ctx, b.String()+suffix, args...)
 	return err
+}
+
+// placeholder is the n-th parameter of a generated statement. SQLite reads
+// $n as a named parameter and looks names up linearly, which makes a
+// statement with thousands of them quadratic; a bare ? is positional (it
+// takes the number after the highest so far, so it mixes with $1, $2).
+func placeholder(e Engine, n int) string {
+	if e == SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
 }
 
 // queryEach runs a query and calls f for every row.

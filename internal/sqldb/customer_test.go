@@ -196,3 +196,53 @@ func TestIdentify_MergeOverLimitMergesNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestIdentifyBatch_FreshItemsAreSetBasedAndComplete(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tn := sqldbtest.Tenant(t, db)
+		old := identify(t, db, tn.ID, customer.IdentifierInput{Email: "old@shop.hk"}, customer.Traits{}, "pos")
+		gone := identify(t, db, tn.ID, customer.IdentifierInput{Email: "gone@shop.hk"}, customer.Traits{}, "pos")
+		if _, err := db.EraseCustomer(ctx, tn.ID, gone.Profile.ID, sqldb.Actor{Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		var ps []sqldb.IdentifyParams
+		for i := 0; i < 450; i++ { // more than one insert chunk
+			ps = append(ps, sqldb.IdentifyParams{TenantID: tn.ID, Source: "import", Actor: sqldb.Actor{Actor: "test", RequestID: "req-bulk"},
+				Identifiers: customer.IdentifierInput{Email: fmt.Sprintf("fresh%d@shop.hk", i),
+					External: []customer.ExternalID{{Type: "pos", Value: fmt.Sprintf("P-%d", i)}}},
+				Traits: customer.Traits{FirstName: str(fmt.Sprintf("Fresh%d", i)), LastName: str("Wong")}})
+		}
+		ps = append(ps,
+			sqldb.IdentifyParams{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "old@shop.hk", Phone: "+85251234567"}},
+			sqldb.IdentifyParams{TenantID: tn.ID, Identifiers: customer.IdentifierInput{Email: "gone@shop.hk"}})
+		res, errs, err := db.IdentifyBatch(ctx, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 450; i++ {
+			if errs[i] != nil || !res[i].Created || len(res[i].Profile.Identifiers) != 2 {
+				t.Fatalf("fresh item %d: %v %+v", i, errs[i], res[i])
+			}
+		}
+		if errs[450] != nil || res[450].Profile.ID != old.Profile.ID || res[450].Created {
+			t.Fatalf("matching item: %v", errs[450])
+		}
+		if !apperr.Is(errs[451], apperr.Conflict) {
+			t.Fatalf("erased item: want conflict, got %v", errs[451])
+		}
+		p, err := db.FindCustomers(ctx, sqldb.CustomerFilter{TenantID: tn.ID, ExternalType: "pos", ExternalValue: "P-449", Limit: 2})
+		if err != nil || len(p) != 1 || p[0].ID != res[449].Profile.ID || *p[0].Traits.FirstName != "Fresh449" {
+			t.Fatalf("lookup of a fresh item: %+v %v", p, err)
+		}
+		byName, err := db.FindCustomers(ctx, sqldb.CustomerFilter{TenantID: tn.ID, Q: "fresh449 w", Limit: 5})
+		if err != nil || len(byName) != 1 {
+			t.Fatalf("name search of a fresh item: %d %v", len(byName), err)
+		}
+		audit, err := db.FindAuditEntries(ctx, sqldb.AuditFilter{TenantID: tn.ID, CustomerID: res[7].Profile.ID, Limit: 5})
+		if err != nil || len(audit) != 1 || audit[0].Action != "created" || audit[0].RequestID != "req-bulk" || len(audit[0].Changes) != 4 {
+			t.Fatalf("audit of a fresh item: %+v %v", audit, err)
+		}
+	})
+}

@@ -21,25 +21,34 @@ func (db *DB) IdentifyBatch(ctx context.Context, ps []IdentifyParams) (results [
 	if err != nil {
 		return nil, nil, err
 	}
-	type prepared struct {
-		claims  []customer.Claim
-		ignored []customer.Ignored
-	}
-	pre := make([]prepared, len(ps))
+	items := make([]batchItem, len(ps))
 	preErrs := make([]error, len(ps))
 	for i, p := range ps {
 		if p.TenantID != t.ID {
 			return nil, nil, apperr.New(apperr.Invalid, "a batch belongs to one tenant (item %d differs)", i)
 		}
-		pre[i].claims, pre[i].ignored, preErrs[i] = normalizeRequest(p, t.Settings.DefaultCountry, db.Now())
+		items[i].p = p
+		items[i].claims, items[i].ignored, preErrs[i] = normalizeRequest(p, t.Settings.DefaultCountry, db.Now())
 	}
 	err = db.WriteTx(ctx, func(tx *Tx) error {
 		results, errs = make([]*IdentifyResult, len(ps)), append([]error(nil), preErrs...)
-		for i, p := range ps {
-			if errs[i] != nil {
+		skip := make([]bool, len(ps))
+		for i := range skip {
+			skip[i] = errs[i] != nil
+		}
+		fresh, err := identifyFresh(ctx, tx, t, items, skip)
+		if err != nil {
+			return err
+		}
+		for i, it := range items {
+			if r, ok := fresh[i]; ok {
+				results[i] = r
 				continue
 			}
-			results[i], errs[i] = identifyTx(ctx, tx, t, p, pre[i].claims, append([]customer.Ignored(nil), pre[i].ignored...))
+			if skip[i] {
+				continue
+			}
+			results[i], errs[i] = identifyTx(ctx, tx, t, it.p, it.claims, append([]customer.Ignored(nil), it.ignored...))
 			if errs[i] != nil && apperr.KindOf(errs[i]) == apperr.Internal {
 				return errs[i] // the database is in trouble: fail the batch
 			}
