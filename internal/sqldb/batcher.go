@@ -24,7 +24,10 @@ type batcher struct {
 }
 
 type writeReq struct {
-	ctx  context.Context
+	// alone asks for a transaction of its own: a large write (an import batch)
+	// gains nothing from sharing a commit and would pay for a savepoint.
+	alone bool
+	ctx   context.Context
 	fn   func(*Tx) error
 	done chan error
 	tx   *Tx
@@ -39,7 +42,11 @@ func newBatcher(db *DB, writer *sql.DB) *batcher {
 }
 
 func (b *batcher) do(ctx context.Context, fn func(*Tx) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return b.submit(&writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+func (b *batcher) submit(r *writeReq) error {
+	ctx := r.ctx
 	select {
 	case b.reqs <- r:
 	case <-ctx.Done():
@@ -59,18 +66,26 @@ func (b *batcher) stop() {
 
 func (b *batcher) loop() {
 	defer b.stopped.Done()
+	var pending *writeReq // an alone request met while draining
 	for {
-		var first *writeReq
-		select {
-		case first = <-b.reqs:
-		case <-b.quit:
-			return
+		first := pending
+		pending = nil
+		if first == nil {
+			select {
+			case first = <-b.reqs:
+			case <-b.quit:
+				return
+			}
 		}
 		batch := []*writeReq{first}
 	drain:
-		for len(batch) < maxBatch {
+		for !first.alone && len(batch) < maxBatch {
 			select {
 			case r := <-b.reqs:
+				if r.alone {
+					pending = r
+					break drain
+				}
 				batch = append(batch, r)
 			default:
 				break drain

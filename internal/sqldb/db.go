@@ -169,6 +169,15 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.batcher.do(ctx, fn)
 }
 
+// writeTxAlone is WriteTx for a large write: on SQLite it gets a transaction
+// of its own instead of joining a group commit.
+func (db *DB) writeTxAlone(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.engine == Postgres {
+		return db.pgWriteTx(ctx, fn)
+	}
+	return db.batcher.submit(&writeReq{alone: true, ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
 func (db *DB) pgWriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := db.pgWriteOnce(ctx, fn)

@@ -30,7 +30,7 @@ func (db *DB) IdentifyBatch(ctx context.Context, ps []IdentifyParams) (results [
 		items[i].p = p
 		items[i].claims, items[i].ignored, preErrs[i] = normalizeRequest(p, t.Settings.DefaultCountry, db.Now())
 	}
-	err = db.WriteTx(ctx, func(tx *Tx) error {
+	err = db.writeTxAlone(ctx, func(tx *Tx) error {
 		results, errs = make([]*IdentifyResult, len(ps)), append([]error(nil), preErrs...)
 		skip := make([]bool, len(ps))
 		for i := range skip {
