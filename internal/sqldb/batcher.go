@@ -28,10 +28,10 @@ type writeReq struct {
 	// gains nothing from sharing a commit and would pay for a savepoint.
 	alone bool
 	ctx   context.Context
-	fn   func(*Tx) error
-	done chan error
-	tx   *Tx
-	err  error
+	fn    func(*Tx) error
+	done  chan error
+	tx    *Tx
+	err   error
 }
 
 func newBatcher(db *DB, writer *sql.DB) *batcher {
