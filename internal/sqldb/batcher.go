@@ -17,6 +17,7 @@ const maxBatch = 128
 type batcher struct {
 	db      *DB
 	writer  *sql.DB
+	stmts   *writerStmts
 	reqs    chan *writeReq
 	quit    chan struct{}
 	stopped sync.WaitGroup
@@ -35,7 +36,7 @@ type writeReq struct {
 }
 
 func newBatcher(db *DB, writer *sql.DB) *batcher {
-	b := &batcher{db: db, writer: writer, reqs: make(chan *writeReq), quit: make(chan struct{})}
+	b := &batcher{db: db, writer: writer, stmts: newWriterStmts(writer), reqs: make(chan *writeReq), quit: make(chan struct{})}
 	b.stopped.Add(1)
 	go b.loop()
 	return b
@@ -66,6 +67,7 @@ func (b *batcher) stop() {
 
 func (b *batcher) loop() {
 	defer b.stopped.Done()
+	defer b.stmts.close()
 	var pending *writeReq // an alone request met while draining
 	for {
 		first := pending
@@ -92,6 +94,7 @@ func (b *batcher) loop() {
 			}
 		}
 		b.run(batch)
+		b.stmts.prepareWanted(context.Background())
 	}
 }
 
@@ -102,7 +105,7 @@ func (b *batcher) run(batch []*writeReq) {
 		finish(batch, fmt.Errorf("sqldb: begin: %w", err))
 		return
 	}
-	q := sqlQuerier{d: stx, cache: newStmtCache(stx.PrepareContext)}
+	q := sqlQuerier{d: stx, cache: b.stmts.forTx(stx)}
 	if len(batch) == 1 {
 		// Alone in its transaction, a call needs no savepoint (which would copy
 		// every page it touches): on failure the transaction rolls back.
@@ -120,6 +123,7 @@ func (b *batcher) run(batch []*writeReq) {
 		return
 	}
 	b.db.counters.commits.Add(1)
+	b.db.checkpointer.committed()
 	for _, r := range batch {
 		if r.err == nil {
 			b.db.counters.writes.Add(1)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -146,9 +147,22 @@ func insertSearchTerms(ctx context.Context, tx *Tx, c *customer.Customer) error 
 
 // insertRows inserts rows in one statement.
 func insertRows(ctx context.Context, tx *Tx, table, columns string, rows [][]any, suffix string) error {
-	if len(rows) == 0 {
-		return nil
+	// Rows go in chunks of power-of-two sizes so that a statement of each
+	// shape is prepared once and reused by every later transaction.
+	for len(rows) > 0 {
+		n := min(maxInsertRows, 1<<(bits.Len(uint(len(rows)))-1))
+		if err := insertChunk(ctx, tx, table, columns, rows[:n], suffix); err != nil {
+			return err
+		}
+		rows = rows[n:]
 	}
+	return nil
+}
+
+// maxInsertRows bounds one multi-row INSERT (a power of two).
+const maxInsertRows = 256
+
+func insertChunk(ctx context.Context, tx *Tx, table, columns string, rows [][]any, suffix string) error {
 	var b strings.Builder
 	args := make([]any, 0, len(rows)*len(rows[0]))
 	b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")

@@ -67,11 +67,12 @@ type DB struct {
 	now    func() time.Time
 
 	// SQLite
-	path    string
-	writer  *sql.DB
-	reader  *sql.DB
-	readQ   sqlQuerier
-	batcher *batcher
+	path         string
+	writer       *sql.DB
+	reader       *sql.DB
+	readQ        sqlQuerier
+	batcher      *batcher
+	checkpointer *checkpointer
 
 	// PostgreSQL
 	pool *pgxpool.Pool
@@ -129,7 +130,7 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.batcher.stop()
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	return errors.Join(db.checkpointer.stop(), db.reader.Close(), db.writer.Close())
 }
 
 // Tx is a write transaction (on SQLite, a savepoint inside a group commit).

@@ -23,12 +23,18 @@ func (db *DB) IdentifyBatch(ctx context.Context, ps []IdentifyParams) (results [
 	}
 	items := make([]batchItem, len(ps))
 	preErrs := make([]error, len(ps))
+	now := db.Now()
 	for i, p := range ps {
 		if p.TenantID != t.ID {
 			return nil, nil, apperr.New(apperr.Invalid, "a batch belongs to one tenant (item %d differs)", i)
 		}
 		items[i].p = p
-		items[i].claims, items[i].ignored, preErrs[i] = normalizeRequest(p, t.Settings.DefaultCountry, db.Now())
+		items[i].claims, items[i].ignored, preErrs[i] = normalizeRequest(p, t.Settings.DefaultCountry, now)
+		if preErrs[i] == nil && items[i].mayBeFresh() {
+			// A draft that fails (attributes that are not JSON) leaves the
+			// item to the one-by-one path, which reports the error.
+			items[i].draft, _ = draftFresh(t, items[i], now)
+		}
 	}
 	err = db.writeTxAlone(ctx, func(tx *Tx) error {
 		results, errs = make([]*IdentifyResult, len(ps)), append([]error(nil), preErrs...)

@@ -4,21 +4,75 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strings"
+	"time"
 
 	"github.com/omo-platform/omo/internal/customer"
 	"github.com/omo-platform/omo/internal/id"
 	"github.com/omo-platform/omo/internal/tenant"
 )
 
-// bulkChunk bounds the values of one IN list and the rows of one INSERT.
-const bulkChunk = 400
+// chunkLen is how many of n values the next IN list takes: a power of two up
+// to 256, so that few statement shapes exist and each is prepared once.
+func chunkLen(n int) int { return min(256, 1<<(bits.Len(uint(n))-1)) }
 
 // batchItem is one IdentifyBatch request after normalisation.
 type batchItem struct {
 	p       IdentifyParams
 	claims  []customer.Claim
 	ignored []customer.Ignored
+	// draft holds the rows the item writes if it turns out to be a new
+	// customer. It is built before the transaction, beside the single SQLite
+	// writer, which then only checks and inserts.
+	draft *freshDraft
+}
+
+// freshDraft is a new customer's rows, ready to insert.
+type freshDraft struct {
+	result      *IdentifyResult
+	customerRow []any
+	idRows      [][]any
+	termRows    [][]any
+	auditRow    []any
+}
+
+// mayBeFresh reports whether an item can take the set-based path at all.
+func (it batchItem) mayBeFresh() bool { return len(it.claims) > 0 && len(it.p.Consents) == 0 }
+
+// draftFresh builds the rows of a new customer for the item.
+func draftFresh(t tenant.Tenant, it batchItem, now time.Time) (*freshDraft, error) {
+	c := &customer.Customer{TenantID: t.ID, ID: id.New(), CreatedAt: now, UpdatedAt: now}
+	c.SurvivorID = c.ID
+	var traitChanges, changes []customer.Change
+	c.Traits, c.TraitSources, traitChanges = customer.ApplyTraits(customer.Traits{}, nil, customer.TraitUpdate{
+		Traits: it.p.Traits, Source: it.p.Source, At: now, Priority: t.Settings.Priority})
+	d := &freshDraft{}
+	for _, cl := range it.claims {
+		c.Identifiers = append(c.Identifiers, cl.Identifier)
+		changes = append(changes, customer.Change{Field: "identifiers." + cl.Type, After: cl.Value})
+		d.idRows = append(d.idRows, []any{c.TenantID, cl.Type, cl.Value, c.ID, it.p.Source, now})
+	}
+	changes = append(changes, traitChanges...)
+	attrs, sources, err := traitJSON(c)
+	if err != nil {
+		return nil, err
+	}
+	tr := c.Traits
+	d.customerRow = []any{c.TenantID, c.ID, c.ID, tr.FirstName, tr.LastName, tr.Gender, tr.Birthday, tr.Locale,
+		tr.HomeLocation, attrs, sources, now, now}
+	for _, term := range searchTerms(c.Traits) {
+		d.termRows = append(d.termRows, []any{c.TenantID, term, c.ID})
+	}
+	raw, err := json.Marshal(changes)
+	if err != nil {
+		return nil, err
+	}
+	a := it.p.Actor
+	d.auditRow = []any{c.TenantID, id.New(), c.ID, "created", string(raw), a.Actor, a.RequestID, now}
+	d.result = &IdentifyResult{Profile: &Profile{Customer: *c, RequestedID: c.ID, Consents: []customer.Consent{}},
+		Created: true, Ignored: it.ignored}
+	return d, nil
 }
 
 // identifyFresh writes, set-based, the items of a batch that are certainly
@@ -40,32 +94,19 @@ func identifyFresh(ctx context.Context, tx *Tx, t tenant.Tenant, items []batchIt
 		}
 	}
 	fresh := map[int]*IdentifyResult{}
-	var customers []*customer.Customer
-	var changes [][]customer.Change
-	now := tx.Now()
+	var drafts []*freshDraft
 	for i, it := range items {
-		if skip[i] || !isFresh(it, known, seen, t.Settings) {
+		if skip[i] || it.draft == nil || !isFresh(it, known, seen, t.Settings) {
 			continue
 		}
-		c := &customer.Customer{TenantID: t.ID, ID: id.New(), CreatedAt: now, UpdatedAt: now}
-		c.SurvivorID = c.ID
-		var ch, traitChanges []customer.Change
-		c.Traits, c.TraitSources, traitChanges = customer.ApplyTraits(customer.Traits{}, nil, customer.TraitUpdate{
-			Traits: it.p.Traits, Source: it.p.Source, At: now, Priority: t.Settings.Priority})
-		for _, cl := range it.claims {
-			c.Identifiers = append(c.Identifiers, cl.Identifier)
-			ch = append(ch, customer.Change{Field: "identifiers." + cl.Type, After: cl.Value})
-		}
-		ch = append(ch, traitChanges...)
-		customers, changes = append(customers, c), append(changes, ch)
-		fresh[i] = &IdentifyResult{Profile: &Profile{Customer: *c, RequestedID: c.ID, Consents: []customer.Consent{}},
-			Created: true, Ignored: it.ignored}
+		drafts = append(drafts, it.draft)
+		fresh[i] = it.draft.result
 	}
-	return fresh, insertFresh(ctx, tx, items, customers, changes, fresh)
+	return fresh, insertFresh(ctx, tx, drafts)
 }
 
 func isFresh(it batchItem, known map[customer.Identifier]bool, seen map[customer.Identifier]int, s tenant.Settings) bool {
-	if len(it.claims) == 0 || len(it.p.Consents) > 0 {
+	if !it.mayBeFresh() {
 		return false
 	}
 	classes := map[string]int{}
@@ -94,12 +135,21 @@ func knownClaims(ctx context.Context, tx *Tx, t tenant.Tenant, items []batchItem
 			}
 		}
 	}
+	// Most tenants have erased no one: then there is nothing to hash and look up.
+	var anyErased int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM identifier_tombstones WHERE tenant_id = $1 LIMIT 1) e`, t.ID).Scan(&anyErased); err != nil {
+		return nil, err
+	}
 	known := map[customer.Identifier]bool{}
 	for typ, values := range byType {
-		for start := 0; start < len(values); start += bulkChunk {
-			chunk := values[min(start, len(values)):min(start+bulkChunk, len(values))]
+		for len(values) > 0 {
+			chunk := values[:chunkLen(len(values))]
+			values = values[len(chunk):]
 			if err := markOwned(ctx, tx, t.ID, typ, chunk, known); err != nil {
 				return nil, err
+			}
+			if anyErased == 0 {
+				continue
 			}
 			if err := markErased(ctx, tx, t, typ, chunk, known); err != nil {
 				return nil, err
@@ -149,33 +199,14 @@ func markErased(ctx context.Context, tx *Tx, t tenant.Tenant, typ string, values
 	})
 }
 
-// insertFresh writes the fresh customers with multi-row inserts.
-func insertFresh(ctx context.Context, tx *Tx, items []batchItem, cs []*customer.Customer, changes [][]customer.Change, fresh map[int]*IdentifyResult) error {
+// insertFresh writes the drafted customers with multi-row inserts.
+func insertFresh(ctx context.Context, tx *Tx, drafts []*freshDraft) error {
 	var custRows, idRows, termRows, auditRows [][]any
-	source, actors := map[string]string{}, map[string]Actor{}
-	for i, r := range fresh {
-		source[r.Profile.ID], actors[r.Profile.ID] = items[i].p.Source, items[i].p.Actor
-	}
-	for k, c := range cs {
-		attrs, sources, err := traitJSON(c)
-		if err != nil {
-			return err
-		}
-		t := c.Traits
-		custRows = append(custRows, []any{c.TenantID, c.ID, c.ID, t.FirstName, t.LastName, t.Gender, t.Birthday, t.Locale,
-			t.HomeLocation, attrs, sources, c.CreatedAt, c.UpdatedAt})
-		for _, i := range c.Identifiers {
-			idRows = append(idRows, []any{c.TenantID, i.Type, i.Value, c.ID, source[c.ID], c.CreatedAt})
-		}
-		for _, term := range searchTerms(c.Traits) {
-			termRows = append(termRows, []any{c.TenantID, term, c.ID})
-		}
-		raw, err := json.Marshal(changes[k])
-		if err != nil {
-			return err
-		}
-		a := actors[c.ID]
-		auditRows = append(auditRows, []any{c.TenantID, id.New(), c.ID, "created", string(raw), a.Actor, a.RequestID, c.CreatedAt})
+	for _, d := range drafts {
+		custRows = append(custRows, d.customerRow)
+		idRows = append(idRows, d.idRows...)
+		termRows = append(termRows, d.termRows...)
+		auditRows = append(auditRows, d.auditRow)
 	}
 	for _, ins := range []struct {
 		table, columns, suffix string
@@ -186,10 +217,8 @@ func insertFresh(ctx context.Context, tx *Tx, items []batchItem, cs []*customer.
 		{"customer_search_terms", "tenant_id, term, customer_id", " ON CONFLICT DO NOTHING", termRows},
 		{"audit_log", "tenant_id, id, customer_id, action, changes, actor, request_id, created_at", "", auditRows},
 	} {
-		for start := 0; start < len(ins.rows); start += bulkChunk {
-			if err := insertRows(ctx, tx, ins.table, ins.columns, ins.rows[start:min(start+bulkChunk, len(ins.rows))], ins.suffix); err != nil {
-				return fmt.Errorf("sqldb: bulk insert %s: %w", ins.table, err)
-			}
+		if err := insertRows(ctx, tx, ins.table, ins.columns, ins.rows, ins.suffix); err != nil {
+			return fmt.Errorf("sqldb: bulk insert %s: %w", ins.table, err)
 		}
 	}
 	return nil

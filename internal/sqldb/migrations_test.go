@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	createTable = regexp.MustCompile(`(?s)CREATE TABLE (\w+) \((.*?)\n\);`)
+	createTable = regexp.MustCompile(`(?s)CREATE TABLE (\w+) \((.*?)\n\)( WITHOUT ROWID)?;`)
 	columnName  = regexp.MustCompile(`(?m)^\s+(\w+)\s+[A-Z]`)
 )
 

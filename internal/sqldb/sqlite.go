@@ -43,7 +43,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := writer.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
-	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader}
+	ckpt, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader, checkpointer: newCheckpointer(ckpt)}
 	db.readQ = sqlQuerier{d: reader, cache: newStmtCache(reader.PrepareContext)}
 	db.batcher = newBatcher(db, writer)
 	return db, nil
@@ -66,6 +71,8 @@ func sqliteDSN(path string, writer bool) string {
 	if writer {
 		q.Set("_txlock", "immediate")
 		q.Add("_pragma", "cache_size(-16000)")
+		// The checkpointer copies the WAL beside the writer (checkpoint.go).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 		q.Add("_pragma", "cache_size(-2000)")

@@ -8,6 +8,9 @@ type PoolStats struct {
 	// Commits counts transactions committed; Writes counts WriteTx calls that
 	// succeeded. On SQLite Writes/Commits is the group commit factor.
 	Commits, Writes int64
+	// CheckpointedFrames counts SQLite WAL frames copied into the database
+	// file by the background checkpointer (zero on PostgreSQL).
+	CheckpointedFrames int64
 }
 
 type writeCounters struct{ commits, writes atomic.Int64 }
@@ -20,6 +23,7 @@ func (db *DB) PoolStats() PoolStats {
 		s.Open, s.InUse, s.Idle = int(st.TotalConns()), int(st.AcquiredConns()), int(st.IdleConns())
 		return s
 	}
+	s.CheckpointedFrames = db.checkpointer.frames.Load()
 	r, w := db.reader.Stats(), db.writer.Stats()
 	s.Open, s.InUse, s.Idle = r.OpenConnections+w.OpenConnections, r.InUse+w.InUse, r.Idle+w.Idle
 	return s

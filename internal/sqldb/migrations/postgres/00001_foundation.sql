@@ -120,9 +120,9 @@ CREATE TABLE audit_log (
     actor        TEXT NOT NULL,
     request_id   TEXT NOT NULL DEFAULT '',
     created_at   TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (tenant_id, id)
+    -- Entries are read per customer, newest first: the key is that order.
+    PRIMARY KEY (tenant_id, customer_id, id)
 );
-CREATE INDEX audit_log_customer ON audit_log (tenant_id, customer_id, id);
 
 CREATE TABLE idempotency_keys (
     tenant_id      TEXT NOT NULL,

@@ -1,6 +1,8 @@
 -- +goose Up
 -- Every table but tenants leads its primary key with tenant_id, and no
 -- foreign key crosses tenants, so PostgreSQL can be distributed by tenant.
+-- Tables written row by row in bulk are WITHOUT ROWID: the primary key is
+-- the table, one B-tree fewer to update per row.
 
 CREATE TABLE tenants (
     id          TEXT PRIMARY KEY,
@@ -50,7 +52,7 @@ CREATE TABLE customer_search_terms (
     term         TEXT NOT NULL,
     customer_id  TEXT NOT NULL,
     PRIMARY KEY (tenant_id, term, customer_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_search_terms_customer ON customer_search_terms (tenant_id, customer_id);
 
 CREATE TABLE customer_identifiers (
@@ -64,7 +66,7 @@ CREATE TABLE customer_identifiers (
     created_at   TIMESTAMP NOT NULL,
     PRIMARY KEY (tenant_id, type, value),
     FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_identifiers_customer ON customer_identifiers (tenant_id, customer_id);
 CREATE INDEX customer_identifiers_value ON customer_identifiers (tenant_id, value);
 
@@ -120,9 +122,9 @@ CREATE TABLE audit_log (
     actor        TEXT NOT NULL,
     request_id   TEXT NOT NULL DEFAULT '',
     created_at   TIMESTAMP NOT NULL,
-    PRIMARY KEY (tenant_id, id)
-);
-CREATE INDEX audit_log_customer ON audit_log (tenant_id, customer_id, id);
+    -- Entries are read per customer, newest first: the key is that order.
+    PRIMARY KEY (tenant_id, customer_id, id)
+) WITHOUT ROWID;
 
 CREATE TABLE idempotency_keys (
     tenant_id      TEXT NOT NULL,
