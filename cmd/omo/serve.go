@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,7 @@ import (
 
 type serveConfig struct {
 	db, addr, role, logLevel string
+	pprofAddr                string
 	workers                  int
 	shutdownTimeout          time.Duration
 	migrate                  bool
@@ -48,6 +50,11 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if err := startJobs(ctx, db, cfg, log, reg); err != nil {
 		return err
 	}
+	if cfg.pprofAddr != "" {
+		if err := startProfiler(cfg.pprofAddr, log); err != nil {
+			return err
+		}
+	}
 	srv, ln, err := listen(cfg, db, log, reg)
 	if err != nil {
 		_ = db.StopJobs(context.Background())
@@ -69,6 +76,8 @@ func serveFlags(env environment, args []string) (serveConfig, bool, error) {
 	fs.IntVar(&c.workers, "workers", 10, "concurrent jobs per worker process")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs on SIGTERM")
 	fs.BoolVar(&c.migrate, "migrate", true, "apply migrations on start")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", env.envOr("OMO_PPROF_ADDR", ""),
+		"serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (env OMO_PPROF_ADDR)")
 	ok, err := parse(fs, args)
 	c.db = *dbURL
 	if ok && c.role != "api" && c.role != "worker" && c.role != "all" {
@@ -149,4 +158,22 @@ func errString(err error) string {
 		return "ok"
 	}
 	return err.Error()
+}
+
+// startProfiler serves net/http/pprof on its own listener, never on the API
+// address: profiles show internals and must stay on a private interface.
+func startProfiler(addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--pprof-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	go func() { _ = http.Serve(ln, mux) }()
+	return nil
 }

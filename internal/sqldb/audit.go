@@ -63,8 +63,9 @@ func (db *DB) FindAuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry
 		before = "~"
 	}
 	rows, err := db.Read().Query(ctx, `SELECT a.id, a.customer_id, a.action, a.changes, a.actor, a.request_id, a.created_at
-		FROM audit_log a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id
-		WHERE a.tenant_id = $1 AND c.survivor_id = $2 AND a.id < $3 ORDER BY a.id DESC LIMIT $4`,
+		FROM audit_log a
+		WHERE a.tenant_id = $1 AND a.customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2)
+			AND a.id < $3 ORDER BY a.id DESC LIMIT $4`,
 		f.TenantID, p.ID, before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: audit: %w", err)

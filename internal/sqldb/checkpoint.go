@@ -16,7 +16,8 @@ const checkpointEvery = 200 * time.Millisecond
 // connection of its own. SQLite's automatic checkpoint runs inside the commit
 // that crosses the threshold, on the single writer, so every writer waits for
 // it; a PASSIVE checkpoint elsewhere runs beside the writer instead, on the
-// other core. The writer connection has wal_autocheckpoint off.
+// other core. The writer keeps a late automatic checkpoint as a backstop
+// (see sqliteDSN), which then finds little left to copy.
 type checkpointer struct {
 	conn *sql.DB
 	// frames counts the WAL frames copied into the database file.

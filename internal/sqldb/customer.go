@@ -1,11 +1,13 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,9 @@ import (
 
 const customerColumns = `tenant_id, id, survivor_id, merged_into, first_name, last_name, gender, birthday, locale,
 	home_location, attributes, trait_sources, created_at, updated_at, erased_at`
+
+// customerColumnsOfC is customerColumns of a customers table aliased c.
+var customerColumnsOfC = "c." + strings.Join(strings.Fields(strings.ReplaceAll(customerColumns, ",", "")), ", c.")
 
 func scanCustomer(r Row) (*customer.Customer, error) {
 	c := &customer.Customer{}
@@ -53,6 +58,16 @@ func loadCustomer(ctx context.Context, q Querier, tenantID, customerID string) (
 }
 
 func loadCustomerLocked(ctx context.Context, q Querier, tenantID, customerID, lock string) (*customer.Customer, error) {
+	c, err := loadCustomerRow(ctx, q, tenantID, customerID, lock)
+	if err != nil {
+		return nil, err
+	}
+	c.Identifiers, err = loadIdentifiers(ctx, q, tenantID, c.ID)
+	return c, err
+}
+
+// loadCustomerRow reads a customer row without its identifiers.
+func loadCustomerRow(ctx context.Context, q Querier, tenantID, customerID, lock string) (*customer.Customer, error) {
 	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE tenant_id = $1 AND id = $2`+lock,
 		tenantID, customerID))
 	if errors.Is(err, ErrNoRows) {
@@ -61,8 +76,59 @@ func loadCustomerLocked(ctx context.Context, q Querier, tenantID, customerID, lo
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: load customer: %w", err)
 	}
-	c.Identifiers, err = loadIdentifiers(ctx, q, tenantID, c.ID)
-	return c, err
+	return c, nil
+}
+
+// completeProfile reads a live customer's identifiers and its merge group's
+// consent history in one query, since a profile read is a handful of point
+// lookups and each round trip costs more than the lookup itself.
+func completeProfile(ctx context.Context, q Querier, c *customer.Customer, requestedID string) (*Profile, error) {
+	rows, err := q.Query(ctx, `SELECT 1, k.id, k.customer_id, k.message_channel, k.purpose, k.status, k.source, k.evidence,
+			k.occurred_at, k.recorded_at
+		FROM customer_consents k JOIN customers c ON c.tenant_id = k.tenant_id AND c.id = k.customer_id
+		WHERE k.tenant_id = $1 AND c.survivor_id = $2
+		UNION ALL
+		SELECT 0, type, value, '', '', '', '', '', created_at, created_at
+		FROM customer_identifiers WHERE tenant_id = $1 AND customer_id = $2`, c.TenantID, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: load profile: %w", err)
+	}
+	defer rows.Close()
+	type identifierAt struct {
+		customer.Identifier
+		at time.Time
+	}
+	var ids []identifierAt
+	var history []customer.Consent
+	for rows.Next() {
+		var kind int
+		var k customer.Consent
+		if err := rows.Scan(&kind, &k.ID, &k.CustomerID, &k.MessageChannel, &k.Purpose, &k.Status, &k.Source, &k.Evidence,
+			&k.OccurredAt, &k.RecordedAt); err != nil {
+			return nil, fmt.Errorf("sqldb: load profile: %w", err)
+		}
+		if kind == 0 {
+			ids = append(ids, identifierAt{customer.Identifier{Type: k.ID, Value: k.CustomerID}, k.OccurredAt})
+		} else {
+			history = append(history, k)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: load profile: %w", err)
+	}
+	// The orders of loadIdentifiers and consentHistory, kept in Go so that
+	// one statement serves both (and no collation differs between engines).
+	slices.SortFunc(ids, func(a, b identifierAt) int {
+		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value))
+	})
+	slices.SortFunc(history, func(a, b customer.Consent) int {
+		return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), a.RecordedAt.Compare(b.RecordedAt), cmp.Compare(a.ID, b.ID))
+	})
+	c.Identifiers = nil
+	for _, i := range ids {
+		c.Identifiers = append(c.Identifiers, i.Identifier)
+	}
+	return &Profile{Customer: *c, RequestedID: requestedID, Consents: customer.CurrentConsents(history)}, nil
 }
 
 func loadIdentifiers(ctx context.Context, q Querier, tenantID, customerID string) ([]customer.Identifier, error) {
@@ -287,23 +353,16 @@ func (db *DB) FindCustomerByID(ctx context.Context, tenantID, customerID string)
 }
 
 func findProfile(ctx context.Context, q Querier, tenantID, customerID string) (*Profile, error) {
-	c, err := loadCustomer(ctx, q, tenantID, customerID)
+	c, err := loadCustomerRow(ctx, q, tenantID, customerID, "")
 	if err != nil {
 		return nil, err
 	}
-	p := &Profile{RequestedID: customerID}
 	if !c.Live() {
-		if c, err = loadCustomer(ctx, q, tenantID, c.SurvivorID); err != nil {
+		if c, err = loadCustomerRow(ctx, q, tenantID, c.SurvivorID, ""); err != nil {
 			return nil, err
 		}
 	}
-	p.Customer = *c
-	history, err := consentHistory(ctx, q, tenantID, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	p.Consents = customer.CurrentConsents(history)
-	return p, nil
+	return completeProfile(ctx, q, c, customerID)
 }
 
 // CustomerFilter selects customers for search. Exact identifier filters are
@@ -322,6 +381,13 @@ type CustomerFilter struct {
 
 // FindCustomers searches live customers, in id (creation) order.
 func (db *DB) FindCustomers(ctx context.Context, f CustomerFilter) ([]*Profile, error) {
+	exact, err := db.exactIdentifierFilter(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if exact != nil {
+		return db.findByIdentifier(ctx, f, *exact)
+	}
 	ids, err := db.findCustomerIDs(ctx, f)
 	if err != nil {
 		return nil, err
@@ -337,21 +403,35 @@ func (db *DB) FindCustomers(ctx context.Context, f CustomerFilter) ([]*Profile, 
 	return out, nil
 }
 
+// findByIdentifier is the lookup a POS or web shop makes at every visit: an
+// identifier names at most one customer, always a live one (a merge moves
+// identifiers to the survivor), so its row comes in the same query.
+func (db *DB) findByIdentifier(ctx context.Context, f CustomerFilter, ident customer.Identifier) ([]*Profile, error) {
+	q := db.Read()
+	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumnsOfC+`
+		FROM customer_identifiers i JOIN customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
+		WHERE i.tenant_id = $1 AND i.type = $2 AND i.value = $3 AND i.customer_id > $4`,
+		f.TenantID, ident.Type, ident.Value, f.After))
+	if errors.Is(err, ErrNoRows) || f.Limit < 1 {
+		return []*Profile{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: find customer: %w", err)
+	}
+	p, err := completeProfile(ctx, q, c, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return []*Profile{p}, nil
+}
+
 // maxRune bounds prefix ranges: every string with the prefix sorts below prefix+maxRune.
 const maxRune = "\U0010FFFF"
 
 func (db *DB) findCustomerIDs(ctx context.Context, f CustomerFilter) ([]string, error) {
-	exact, err := db.exactIdentifierFilter(ctx, f)
-	if err != nil {
-		return nil, err
-	}
 	var query string
 	args := []any{f.TenantID, f.After, f.Limit}
 	switch {
-	case exact != nil:
-		query = `SELECT customer_id FROM customer_identifiers WHERE tenant_id = $1 AND customer_id > $2
-			AND type = $4 AND value = $5 ORDER BY customer_id LIMIT $3`
-		args = append(args, exact.Type, exact.Value)
 	case f.Q != "":
 		q := strings.TrimSpace(f.Q)
 		lq := strings.ToLower(q)

@@ -111,7 +111,8 @@ func scrubAudit(ctx context.Context, tx *Tx, tenantID, customerID string) error 
 			}
 		}
 		raw, _ := json.Marshal(changes)
-		if _, err := tx.Exec(ctx, `UPDATE audit_log SET changes = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, eid, string(raw)); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE audit_log SET changes = $4 WHERE tenant_id = $1 AND customer_id = $2 AND id = $3`,
+			tenantID, customerID, eid, string(raw)); err != nil {
 			return err
 		}
 	}

@@ -72,7 +72,12 @@ func sqliteDSN(path string, writer bool) string {
 		q.Set("_txlock", "immediate")
 		q.Add("_pragma", "cache_size(-16000)")
 		// The checkpointer copies the WAL beside the writer (checkpoint.go).
-		q.Add("_pragma", "wal_autocheckpoint(0)")
+		// The writer's own checkpoint stays as a backstop at 4,000 pages: by
+		// then the checkpointer has copied nearly everything, and only a
+		// checkpoint right before a write lets SQLite restart the WAL from its
+		// start; under a steady stream of writes it would grow without end.
+		q.Add("_pragma", "wal_autocheckpoint(4000)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 		q.Add("_pragma", "cache_size(-2000)")

@@ -65,7 +65,7 @@ CREATE TABLE customer_identifiers (
     PRIMARY KEY (tenant_id, type, value),
     FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
 );
-CREATE INDEX customer_identifiers_customer ON customer_identifiers (tenant_id, customer_id);
+CREATE INDEX customer_identifiers_customer ON customer_identifiers (tenant_id, customer_id, created_at);
 CREATE INDEX customer_identifiers_value ON customer_identifiers (tenant_id, value);
 
 -- Erased identifiers, kept only as keyed hashes so the person cannot be
