@@ -22,17 +22,25 @@ var consentBody = map[string]any{"consents": []map[string]any{{"message_channel"
 // idRoutes lists every /v1 operation with a path parameter. A new one must be
 // added here, or TestIsolation_OtherTenantsObjectsAreNotFound fails.
 var idRoutes = map[string]idRoute{
-	"GET /v1/customers/{id}":           {object: "customer"},
-	"PATCH /v1/customers/{id}":         {object: "customer", body: map[string]any{"traits": map[string]any{"first_name": "Mallory"}}},
-	"DELETE /v1/customers/{id}":        {object: "customer"},
-	"GET /v1/customers/{id}/audit":     {object: "customer"},
-	"GET /v1/customers/{id}/merges":    {object: "customer"},
-	"GET /v1/customers/{id}/export":    {object: "customer"},
-	"GET /v1/customers/{id}/consents":  {object: "customer"},
-	"POST /v1/customers/{id}/consents": {object: "customer", body: consentBody},
-	"POST /v1/customers/{id}/unmerge":  {object: "customer", body: map[string]any{}},
-	"GET /v1/keys/{id}":                {object: "key"},
-	"DELETE /v1/keys/{id}":             {object: "key"},
+	"GET /v1/customers/{id}":               {object: "customer"},
+	"PATCH /v1/customers/{id}":             {object: "customer", body: map[string]any{"traits": map[string]any{"first_name": "Mallory"}}},
+	"DELETE /v1/customers/{id}":            {object: "customer"},
+	"GET /v1/customers/{id}/audit":         {object: "customer"},
+	"GET /v1/customers/{id}/merges":        {object: "customer"},
+	"GET /v1/customers/{id}/export":        {object: "customer"},
+	"GET /v1/customers/{id}/consents":      {object: "customer"},
+	"POST /v1/customers/{id}/consents":     {object: "customer", body: consentBody},
+	"POST /v1/customers/{id}/unmerge":      {object: "customer", body: map[string]any{}},
+	"GET /v1/customers/{id}/transactions":  {object: "customer"},
+	"GET /v1/customers/{id}/sales_summary": {object: "customer"},
+	"GET /v1/customers/{id}/timeline":      {object: "customer"},
+	"GET /v1/locations/{id}":               {object: "location"},
+	"PATCH /v1/locations/{id}":             {object: "location", body: map[string]any{"status": "closed"}},
+	"GET /v1/sales_channels/{id}":          {object: "sales_channel"},
+	"PATCH /v1/sales_channels/{id}":        {object: "sales_channel", body: map[string]any{"active": false}},
+	"GET /v1/transactions/{id}":            {object: "transaction"},
+	"GET /v1/keys/{id}":                    {object: "key"},
+	"DELETE /v1/keys/{id}":                 {object: "key"},
 }
 
 // openAPIOperations lists "METHOD /path" of every operation in the served document.
@@ -60,7 +68,8 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		t.Parallel()
 		s := newServer(t, db)
-		a, b := s.newTenant(t), s.newTenant(t)
+		aShop, b := s.newShop(t), s.newShop(t)
+		a := aShop.caller
 
 		// Tenant A has a customer with a merge in force (so that unmerge has
 		// something to undo) and a second key.
@@ -74,9 +83,14 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 		bEmail := email("other")
 		s.identify(t, b.Secret, http.StatusCreated, ids("email", bEmail))
 
+		aSale := decode[transactionJSON](t, s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", a.Secret,
+			sale("iso-1", ids("email", aEmail)), nil))
 		objects := map[string][]string{
-			"customer": {survivor.ID, merged.ID, strings.TrimPrefix(survivor.ID, "cus_")},
-			"key":      {aKey.PublicKeyID(), a.PublicKeyID(), aKey.KeyID},
+			"location":      {aShop.LocationID},
+			"sales_channel": {aShop.ChannelID},
+			"transaction":   {aSale.ID},
+			"customer":      {survivor.ID, merged.ID, strings.TrimPrefix(survivor.ID, "cus_")},
+			"key":           {aKey.PublicKeyID(), a.PublicKeyID(), aKey.KeyID},
 		}
 		covered := map[string]bool{}
 		t.Run("routes", func(t *testing.T) {

@@ -121,6 +121,8 @@ func (s *server) routes() {
 	s.keyRoutes()
 	s.tenantRoutes()
 	s.customerRoutes()
+	s.locationRoutes()
+	s.transactionRoutes()
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -30,11 +30,19 @@ const (
 	ScopeKeysWrite      = "keys:write"
 	ScopeTenantRead     = "tenant:read"
 	ScopeTenantWrite    = "tenant:write"
-	ScopeAll            = "*"
+	// Locations and sales channels.
+	ScopeLocationsRead  = "locations:read"
+	ScopeLocationsWrite = "locations:write"
+	// Purchases and returns; transactions:write may also resolve or create
+	// the customer a sale names by identifiers.
+	ScopeTransactionsRead  = "transactions:read"
+	ScopeTransactionsWrite = "transactions:write"
+	ScopeAll               = "*"
 )
 
 // AllScopes lists every scope a key may carry, for validation and docs.
-var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite, ScopeTenantRead, ScopeTenantWrite}
+var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite, ScopeTenantRead, ScopeTenantWrite,
+	ScopeLocationsRead, ScopeLocationsWrite, ScopeTransactionsRead, ScopeTransactionsWrite}
 
 // APIKey is the stored form of a key: never the secret itself.
 type APIKey struct {

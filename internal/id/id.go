@@ -13,12 +13,15 @@ import (
 
 // Prefixes of the public forms.
 const (
-	Customer = "cus"
-	Key      = "key"
-	Tenant   = "ten"
-	Merge    = "mrg"
-	Consent  = "cst"
-	Audit    = "aud"
+	Customer    = "cus"
+	Key         = "key"
+	Tenant      = "ten"
+	Merge       = "mrg"
+	Consent     = "cst"
+	Audit       = "aud"
+	Location    = "loc"
+	Channel     = "sch" // sales channel
+	Transaction = "trn"
 )
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
@@ -54,6 +57,12 @@ func name(prefix string) string {
 		return "tenant"
 	case Merge:
 		return "merge"
+	case Location:
+		return "location"
+	case Channel:
+		return "sales channel"
+	case Transaction:
+		return "transaction"
 	}
 	return "object"
 }

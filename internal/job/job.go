@@ -11,6 +11,7 @@ import (
 
 	"github.com/omo-platform/omo/internal/customer"
 	"github.com/omo-platform/omo/internal/sqldb"
+	"github.com/omo-platform/omo/internal/transaction"
 )
 
 // Workers returns every worker, ready for sqldb.JobOptions.
@@ -18,6 +19,7 @@ func Workers(db *sqldb.DB) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &erasedWorker{db: db})
 	river.AddWorker(w, &idempotencyCleanupWorker{db: db})
+	river.AddWorker(w, &transactionRecordedWorker{db: db})
 	return w
 }
 
@@ -54,4 +56,32 @@ type idempotencyCleanupWorker struct {
 func (w *idempotencyCleanupWorker) Work(ctx context.Context, _ *river.Job[IdempotencyCleanup]) error {
 	_, err := w.db.DeleteExpiredIdempotencyKeys(ctx)
 	return err
+}
+
+// TransactionReaction is a module's follow-up to a recorded transaction.
+// Reactions must be idempotent: a job may run again after a crash.
+type TransactionReaction func(ctx context.Context, db *sqldb.DB, j transaction.RecordedJob) error
+
+// transactionReactions are the modules that follow sales. None is wired yet:
+// loyalty (earning and claw-back) attaches here, and segments and journeys
+// after it. The job exists now so that every transaction recorded from the
+// first day is delivered to them, in order, once they are.
+var transactionReactions []TransactionReaction
+
+// transactionRecordedWorker runs the reactions to one recorded transaction.
+type transactionRecordedWorker struct {
+	river.WorkerDefaults[transaction.RecordedJob]
+	db *sqldb.DB
+}
+
+func (w *transactionRecordedWorker) Work(ctx context.Context, j *river.Job[transaction.RecordedJob]) error {
+	if _, err := w.db.FindTransactionByID(ctx, j.Args.TenantID, j.Args.TransactionID); err != nil {
+		return err // the job is written with the transaction, so it must exist
+	}
+	for _, react := range transactionReactions {
+		if err := react(ctx, w.db, j.Args); err != nil {
+			return err
+		}
+	}
+	return nil
 }
