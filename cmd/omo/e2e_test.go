@@ -91,6 +91,16 @@ type client struct {
 	key  string
 }
 
+// mustDo sends a request and fails the test unless it gets status.
+func (c client) mustDo(method, path string, status int, body any) map[string]any {
+	c.t.Helper()
+	got, out := c.do(method, path, body)
+	if got != status {
+		c.t.Fatalf("%s %s: want %d, got %d %v", method, path, status, got, out)
+	}
+	return out
+}
+
 func (c client) do(method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
 	var r io.Reader
@@ -151,13 +161,26 @@ func TestServe_NewcomerWalkthrough(t *testing.T) {
 			if status, _ := reader.do("POST", "/v1/customers", map[string]any{"identifiers": map[string]any{"email": "x@shop.hk"}}); status != 403 {
 				t.Fatalf("read key POST: want 403, got %d", status)
 			}
-			resp, err := http.Get(base + "/metrics")
-			if err != nil {
-				t.Fatal(err)
+			// A sale at a store, by the same customer's phone, lands on her
+			// profile; its transaction.recorded job runs on the worker.
+			c.mustDo("POST", "/v1/locations", 201, map[string]any{"code": "CWB", "type": "store",
+				"names": map[string]string{"en": "Causeway Bay"}, "time_zone": "Asia/Hong_Kong", "currency": "HKD"})
+			c.mustDo("POST", "/v1/sales_channels", 201, map[string]any{"code": "pos", "type": "pos", "names": map[string]string{"en": "POS"}})
+			sale := c.mustDo("POST", "/v1/transactions", 201, map[string]any{"kind": "purchase", "sales_channel": "pos", "location": "CWB",
+				"register": "1", "receipt_number": "A-0001", "occurred_at": "2026-11-20T15:00:00+08:00",
+				"customer": map[string]any{"identifiers": map[string]any{"phone": "91234567"}},
+				"lines":    []map[string]any{{"sku": "TEE", "quantity": 1, "unit_price": 12900}}})
+			if sale["customer_id"] != pos["id"] {
+				t.Fatalf("the sale went to %v, want %v", sale["customer_id"], pos["id"])
 			}
-			metrics, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			c.mustDo("POST", "/v1/transactions", 200, map[string]any{"kind": "purchase", "sales_channel": "pos", "location": "CWB",
+				"register": "1", "receipt_number": "A-0001", "occurred_at": "2026-11-20T15:00:00+08:00",
+				"customer": map[string]any{"identifiers": map[string]any{"phone": "91234567"}},
+				"lines":    []map[string]any{{"sku": "TEE", "quantity": 1, "unit_price": 12900}}})
+			metrics := waitForMetric(t, base, `omo_jobs_total{kind="transaction.recorded",state="completed"} 1`)
 			for _, want := range []string{`omo_http_requests_total{method="POST",route="POST /v1/customers",status="201"} 1`,
+				`omo_http_requests_total{method="POST",route="POST /v1/transactions",status="200"} 1`,
+				`omo_jobs_total{kind="transaction.recorded",state="completed"} 1`,
 				"omo_http_request_duration_seconds_bucket", "omo_db_connections_open", "omo_db_group_commits_total", "go_goroutines"} {
 				if !strings.Contains(string(metrics), want) {
 					t.Errorf("/metrics lacks %s", want)
@@ -328,5 +351,24 @@ func TestServe_Roles(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("role %s: shutdown: %v", tc.role, err)
 		}
+	}
+}
+
+// waitForMetric polls /metrics until it contains want (a job finishes on
+// the worker a moment after the request that enqueued it), and returns it.
+func waitForMetric(t *testing.T, base, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), want) || time.Now().After(deadline) {
+			return string(body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
