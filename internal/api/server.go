@@ -123,6 +123,8 @@ func (s *server) routes() {
 	s.customerRoutes()
 	s.locationRoutes()
 	s.transactionRoutes()
+	s.segmentRoutes()
+	s.importRoutes()
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {

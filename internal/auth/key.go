@@ -37,12 +37,18 @@ const (
 	// the customer a sale names by identifiers.
 	ScopeTransactionsRead  = "transactions:read"
 	ScopeTransactionsWrite = "transactions:write"
-	ScopeAll               = "*"
+	// Behavioural events (the Segment-compatible tracking API) and batch imports.
+	ScopeEventsRead   = "events:read"
+	ScopeEventsWrite  = "events:write"
+	ScopeImportsRead  = "imports:read"
+	ScopeImportsWrite = "imports:write"
+	ScopeAll          = "*"
 )
 
 // AllScopes lists every scope a key may carry, for validation and docs.
 var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite, ScopeTenantRead, ScopeTenantWrite,
-	ScopeLocationsRead, ScopeLocationsWrite, ScopeTransactionsRead, ScopeTransactionsWrite}
+	ScopeLocationsRead, ScopeLocationsWrite, ScopeTransactionsRead, ScopeTransactionsWrite,
+	ScopeEventsRead, ScopeEventsWrite, ScopeImportsRead, ScopeImportsWrite}
 
 // APIKey is the stored form of a key: never the secret itself.
 type APIKey struct {
