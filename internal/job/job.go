@@ -75,8 +75,10 @@ type transactionRecordedWorker struct {
 }
 
 func (w *transactionRecordedWorker) Work(ctx context.Context, j *river.Job[transaction.RecordedJob]) error {
-	if _, err := w.db.FindTransactionByID(ctx, j.Args.TenantID, j.Args.TransactionID); err != nil {
-		return err // the job is written with the transaction, so it must exist
+	for _, tid := range j.Args.TransactionIDs {
+		if _, err := w.db.FindTransactionByID(ctx, j.Args.TenantID, tid); err != nil {
+			return err // the job is written with the transactions, so they must exist
+		}
 	}
 	for _, react := range transactionReactions {
 		if err := react(ctx, w.db, j.Args); err != nil {

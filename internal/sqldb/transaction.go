@@ -94,8 +94,10 @@ func (db *DB) RecordTransaction(ctx context.Context, p RecordParams) (*RecordRes
 		var res *RecordResult
 		err := db.WriteTx(ctx, func(tx *Tx) error {
 			var err error
-			res, err = recordTx(ctx, tx, t, p, totals, claims, hash)
-			return err
+			if res, err = recordTx(ctx, tx, t, p, totals, claims, hash); err != nil || !res.Created {
+				return err
+			}
+			return enqueueRecorded(ctx, tx, t.ID, []string{res.Transaction.ID})
 		})
 		// Two resends racing on PostgreSQL: the loser's insert meets the
 		// winner's key; run again and find the winner's transaction.
@@ -186,6 +188,11 @@ func recordHash(p RecordParams) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// recordTx records one transaction. Its contract, which imports rely on to
+// record many in one database transaction: every error about the sale itself
+// (unknown codes, an over-return, an erased customer, a changed resend) is
+// returned before its first write; an error after a write is the database's.
+// It enqueues no job: the caller does, for one transaction or a chunk.
 func recordTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, totals transaction.Totals, claims []customer.Claim, hash string) (*RecordResult, error) {
 	ch, loc, err := recordPlace(ctx, tx, t.ID, p)
 	if err != nil {
@@ -207,18 +214,24 @@ func recordTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, tota
 		return samePrior(prior, hash, err)
 	}
 	res := &RecordResult{Created: true}
+	var link *returnLink
+	if p.Original != nil {
+		if link, err = matchReturn(ctx, tx, t.ID, &tr, *p.Original); err != nil {
+			return nil, err
+		}
+	}
+	// Writes start here (identifyTx reports its own errors before writing).
 	if tr.CustomerID, res.CustomerCreated, err = recordCustomer(ctx, tx, t, p, claims); err != nil {
 		return nil, err
 	}
 	originalRef := ""
-	if p.Original != nil {
-		orig, err := linkReturn(ctx, tx, t.ID, &tr, *p.Original)
-		if err != nil {
+	if link != nil {
+		if err := link.apply(ctx, tx, &tr); err != nil {
 			return nil, err
 		}
-		if res.Linked = orig != nil; !res.Linked {
-			originalRef = p.Original.String()
-		}
+		res.Linked = true
+	} else if p.Original != nil {
+		originalRef = p.Original.String()
 	}
 	if err := insertTransaction(ctx, tx, tr, key, originalRef, hash); err != nil {
 		return nil, err
@@ -227,7 +240,15 @@ func recordTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, tota
 		return nil, err
 	}
 	res.Transaction = tr
-	return res, tx.Enqueue(ctx, transaction.RecordedJob{TenantID: t.ID, TransactionID: tr.ID, CustomerID: tr.CustomerID, Type: tr.Kind}, nil)
+	return res, nil
+}
+
+// enqueueRecorded enqueues the job of newly recorded transactions.
+func enqueueRecorded(ctx context.Context, tx *Tx, tenantID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return tx.Enqueue(ctx, transaction.RecordedJob{TenantID: tenantID, TransactionIDs: ids}, nil)
 }
 
 // recordPlace resolves the sales channel and location codes.

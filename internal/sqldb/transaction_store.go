@@ -11,11 +11,18 @@ import (
 	"github.com/omo-platform/omo/internal/transaction"
 )
 
-// linkReturn finds the purchase a return names and takes the returned
-// quantities from its lines, locked against a concurrent return. It returns
-// nil, with no error, when the purchase is not known (yet): POS data is full
-// of returns whose sale predates the system, and those are recorded unlinked.
-func linkReturn(ctx context.Context, tx *Tx, tenantID string, tr *transaction.Transaction, ref OriginalRef) (*transaction.Transaction, error) {
+// returnLink is a return matched to its original purchase, not yet applied.
+type returnLink struct {
+	orig transaction.Transaction
+	take map[int]int64 // quantity taken per original line number
+}
+
+// matchReturn finds the purchase a return names, locks its lines against a
+// concurrent return, and checks that nothing is returned beyond what was
+// bought; it writes nothing. It returns nil, with no error, when the
+// purchase is not known (yet): POS data is full of returns whose sale
+// predates the system, and those are recorded unlinked.
+func matchReturn(ctx context.Context, tx *Tx, tenantID string, tr *transaction.Transaction, ref OriginalRef) (*returnLink, error) {
 	origID, err := findOriginalID(ctx, tx, tenantID, tr.SalesChannelID, ref)
 	if err != nil || origID == "" {
 		return nil, err
@@ -39,17 +46,23 @@ func linkReturn(ctx context.Context, tx *Tx, tenantID string, tr *transaction.Tr
 	if err != nil {
 		return nil, err
 	}
-	for line, q := range take {
+	return &returnLink{orig: orig, take: take}, nil
+}
+
+// apply takes the returned quantities from the purchase's lines and links
+// the return (and its customer, when it names none) to the purchase.
+func (l *returnLink) apply(ctx context.Context, tx *Tx, tr *transaction.Transaction) error {
+	for line, q := range l.take {
 		if _, err := tx.Exec(ctx, `UPDATE transaction_lines SET returned = returned + $4
-			WHERE tenant_id = $1 AND transaction_id = $2 AND line_number = $3`, tenantID, orig.ID, line, q); err != nil {
-			return nil, err
+			WHERE tenant_id = $1 AND transaction_id = $2 AND line_number = $3`, tr.TenantID, l.orig.ID, line, q); err != nil {
+			return err
 		}
 	}
-	tr.OriginalID = orig.ID
+	tr.OriginalID = l.orig.ID
 	if tr.CustomerID == "" {
-		tr.CustomerID = orig.CustomerID
+		tr.CustomerID = l.orig.CustomerID
 	}
-	return &orig, nil
+	return nil
 }
 
 func findOriginalID(ctx context.Context, tx *Tx, tenantID, channelID string, ref OriginalRef) (string, error) {

@@ -259,13 +259,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// RecordedJob is the job enqueued with every recorded transaction, for the
-// modules that react to sales (loyalty, segments, journeys).
+// RecordedJob is the job enqueued with recorded transactions (one for a
+// sale sent alone, one per chunk of an import), for the modules that react
+// to sales (loyalty, segments, journeys), in recording order.
 type RecordedJob struct {
-	TenantID      string `json:"tenant_id"`
-	TransactionID string `json:"transaction_id"`
-	CustomerID    string `json:"customer_id,omitempty"`
-	Type          string `json:"type"` // KindPurchase or KindReturn
+	TenantID       string   `json:"tenant_id"`
+	TransactionIDs []string `json:"transaction_ids"`
 }
 
 // Kind names the job.
