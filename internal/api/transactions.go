@@ -73,7 +73,7 @@ type TransactionRequest struct {
 	OccurredAt    time.Time            `json:"occurred_at" doc:"RFC 3339 with the offset where it happened"`
 	Currency      string               `json:"currency,omitempty" maxLength:"3" doc:"ISO 4217; defaults to the location's"`
 	TaxInclusive  *bool                `json:"tax_inclusive,omitempty" default:"true" doc:"whether unit prices include tax"`
-	Lines         []LineRequest        `json:"lines" minItems:"1" maxItems:"500"`
+	Lines         []LineRequest        `json:"lines" minItems:"1" maxItems:"5000"`
 	Tenders       []TenderRequest      `json:"tenders,omitempty" maxItems:"20" doc:"when given, they must add up to the total"`
 	Totals        *TotalsClaim         `json:"totals,omitempty" doc:"the sender's totals, checked against OMO's"`
 	CustomerID    string               `json:"customer_id,omitempty" doc:"cus_…; or give customer, or neither for a guest sale"`

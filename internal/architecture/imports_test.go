@@ -17,7 +17,7 @@ var domains = []string{"apperr", "id", "tenant", "auth", "customer", "money", "l
 
 // forbidden lists, per package, the import path prefixes it must not use.
 func forbidden(pkg string) []string {
-	adapters := []string{module + "internal/sqldb", module + "internal/api", module + "internal/web", module + "internal/job",
+	adapters := []string{module + "internal/sqldb", module + "internal/api", module + "internal/web", module + "internal/job", module + "internal/ingest",
 		module + "cmd/", "database/sql", "github.com/jackc/", "modernc.org/", "github.com/riverqueue/", "net/http",
 		"github.com/danielgtaylor/"}
 	for _, d := range domains {
@@ -27,6 +27,8 @@ func forbidden(pkg string) []string {
 	}
 	switch {
 	case strings.HasPrefix(pkg, "internal/sqldb"):
+		return []string{module + "internal/api", module + "internal/job", module + "internal/web", module + "internal/ingest", module + "cmd/"}
+	case strings.HasPrefix(pkg, "internal/ingest"):
 		return []string{module + "internal/api", module + "internal/job", module + "internal/web", module + "cmd/"}
 	case pkg == "internal/api":
 		return []string{module + "internal/job", module + "cmd/"}

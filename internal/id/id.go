@@ -22,6 +22,7 @@ const (
 	Location    = "loc"
 	Channel     = "sch" // sales channel
 	Transaction = "trn"
+	Import      = "imp"
 )
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
@@ -63,6 +64,8 @@ func name(prefix string) string {
 		return "sales channel"
 	case Transaction:
 		return "transaction"
+	case Import:
+		return "import"
 	}
 	return "object"
 }

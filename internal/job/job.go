@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/ingest"
 	"github.com/omo-platform/omo/internal/sqldb"
 	"github.com/omo-platform/omo/internal/transaction"
 )
@@ -20,6 +21,7 @@ func Workers(db *sqldb.DB) *river.Workers {
 	river.AddWorker(w, &erasedWorker{db: db})
 	river.AddWorker(w, &idempotencyCleanupWorker{db: db})
 	river.AddWorker(w, &transactionRecordedWorker{db: db})
+	river.AddWorker(w, &importWorker{db: db})
 	return w
 }
 
@@ -86,4 +88,17 @@ func (w *transactionRecordedWorker) Work(ctx context.Context, j *river.Job[trans
 		}
 	}
 	return nil
+}
+
+// importWorker runs a batch import. Imports are long: no job timeout, and a
+// run that River rescues after a crash resumes from the import's checkpoint.
+type importWorker struct {
+	river.WorkerDefaults[sqldb.ImportJob]
+	db *sqldb.DB
+}
+
+func (w *importWorker) Timeout(*river.Job[sqldb.ImportJob]) time.Duration { return -1 }
+
+func (w *importWorker) Work(ctx context.Context, j *river.Job[sqldb.ImportJob]) error {
+	return ingest.Run(ctx, w.db, j.Args.TenantID, j.Args.ImportID)
 }

@@ -2,9 +2,11 @@ package sqldb
 
 import (
 	"context"
+	"time"
 
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/tenant"
 )
 
 // IdentifyBatch identifies many customers of one tenant in one transaction:
@@ -21,9 +23,23 @@ func (db *DB) IdentifyBatch(ctx context.Context, ps []IdentifyParams) (results [
 	if err != nil {
 		return nil, nil, err
 	}
+	items, preErrs, err := prepareBatch(t, ps, db.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	err = db.writeTxAlone(ctx, func(tx *Tx) error {
+		var err error
+		results, errs, err = identifyBatchTx(ctx, tx, t, items, preErrs)
+		return err
+	})
+	return results, errs, err
+}
+
+// prepareBatch normalises a batch and drafts its new customers, before and
+// beside the write transaction.
+func prepareBatch(t tenant.Tenant, ps []IdentifyParams, now time.Time) ([]batchItem, []error, error) {
 	items := make([]batchItem, len(ps))
 	preErrs := make([]error, len(ps))
-	now := db.Now()
 	for i, p := range ps {
 		if p.TenantID != t.ID {
 			return nil, nil, apperr.New(apperr.Invalid, "a batch belongs to one tenant (item %d differs)", i)
@@ -36,30 +52,33 @@ func (db *DB) IdentifyBatch(ctx context.Context, ps []IdentifyParams) (results [
 			items[i].draft, _ = draftFresh(t, items[i], now)
 		}
 	}
-	err = db.writeTxAlone(ctx, func(tx *Tx) error {
-		results, errs = make([]*IdentifyResult, len(ps)), append([]error(nil), preErrs...)
-		skip := make([]bool, len(ps))
-		for i := range skip {
-			skip[i] = errs[i] != nil
+	return items, preErrs, nil
+}
+
+// identifyBatchTx runs a prepared batch inside tx: new customers set-based,
+// the rest one by one, in order.
+func identifyBatchTx(ctx context.Context, tx *Tx, t tenant.Tenant, items []batchItem, preErrs []error) ([]*IdentifyResult, []error, error) {
+	results, errs := make([]*IdentifyResult, len(items)), append([]error(nil), preErrs...)
+	skip := make([]bool, len(items))
+	for i := range skip {
+		skip[i] = errs[i] != nil
+	}
+	fresh, err := identifyFresh(ctx, tx, t, items, skip)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, it := range items {
+		if r, ok := fresh[i]; ok {
+			results[i] = r
+			continue
 		}
-		fresh, err := identifyFresh(ctx, tx, t, items, skip)
-		if err != nil {
-			return err
+		if skip[i] {
+			continue
 		}
-		for i, it := range items {
-			if r, ok := fresh[i]; ok {
-				results[i] = r
-				continue
-			}
-			if skip[i] {
-				continue
-			}
-			results[i], errs[i] = identifyTx(ctx, tx, t, it.p, it.claims, append([]customer.Ignored(nil), it.ignored...))
-			if errs[i] != nil && apperr.KindOf(errs[i]) == apperr.Internal {
-				return errs[i] // the database is in trouble: fail the batch
-			}
+		results[i], errs[i] = identifyTx(ctx, tx, t, it.p, it.claims, append([]customer.Ignored(nil), it.ignored...))
+		if errs[i] != nil && apperr.KindOf(errs[i]) == apperr.Internal {
+			return nil, nil, errs[i] // the database is in trouble: fail the batch
 		}
-		return nil
-	})
-	return results, errs, err
+	}
+	return results, errs, nil
 }

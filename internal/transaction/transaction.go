@@ -24,7 +24,7 @@ var TenderTypes = []string{"cash", "card", "points", "coupon", "gift_card", "vou
 
 // Limits of one transaction.
 const (
-	MaxLines    = 500
+	MaxLines    = 5000 // real receipts of wholesale buyers run to hundreds of lines
 	MaxTenders  = 20
 	MaxQuantity = 1_000_000
 )

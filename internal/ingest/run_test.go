@@ -1,0 +1,75 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omo-platform/omo/internal/ingest"
+	"github.com/omo-platform/omo/internal/location"
+	"github.com/omo-platform/omo/internal/sqldb"
+	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
+)
+
+// importFile stores a file as an import of a new tenant with an "online"
+// sales channel, runs it to the end, and returns the import.
+func importFile(t *testing.T, db *sqldb.DB, mapping string, file []byte) sqldb.Import {
+	t.Helper()
+	ctx := context.Background()
+	tn := sqldbtest.Tenant(t, db)
+	if _, err := db.CreateSalesChannel(ctx, location.SalesChannel{TenantID: tn.ID, Code: "online", Type: location.ChannelWeb,
+		Names: map[string]string{"en": "Web shop"}, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	im, err := db.CreateImport(ctx, sqldb.CreateImportParams{TenantID: tn.ID, Kind: "transactions", Mapping: mapping, File: bytes.NewReader(file)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest.Run(ctx, db, tn.ID, im.ID); err != nil {
+		t.Fatal(err)
+	}
+	im, err = db.FindImportByID(ctx, tn.ID, im.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
+
+func TestRun_OnlineRetail(t *testing.T) {
+	raw, err := os.ReadFile("../../../shared/data/online_retail.csv.gz")
+	if os.IsNotExist(err) {
+		t.Skip("../shared/data/online_retail.csv.gz is absent (see ../shared/data/README.md)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapping, err := os.ReadFile("../../docs/examples/online-retail.mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		start := time.Now()
+		im := importFile(t, db, string(mapping), raw)
+		t.Logf("%s: %d rows in %s: accepted %d, rejected %d, duplicates %d, transactions %d, customers created %d matched %d",
+			db.Engine(), im.RowsRead, time.Since(start), im.Accepted, im.Rejected, im.Duplicates, im.TransactionsCreated, im.CustomersCreated, im.CustomersMatched)
+		if im.Status != "completed" || im.RowsRead != 541909 || im.Accepted+im.Rejected+im.Duplicates != im.RowsRead {
+			t.Errorf("import %+v", im)
+		}
+		reasons := map[string]int{}
+		_ = db.EachImportRejection(context.Background(), im.TenantID, im.ID, func(r sqldb.Rejection) error {
+			k := r.Reason
+			if i := strings.IndexAny(k, "0123456789\""); i > 0 {
+				k = k[:i]
+			}
+			reasons[k]++
+			if reasons[k] <= 2 {
+				t.Logf("line %d: %s | %s", r.Line, r.Reason, r.Raw)
+			}
+			return nil
+		})
+		t.Logf("rejections: %v", reasons)
+	})
+}

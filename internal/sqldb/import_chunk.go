@@ -1,0 +1,200 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/omo-platform/omo/internal/apperr"
+	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/tenant"
+	"github.com/omo-platform/omo/internal/transaction"
+)
+
+// ImportChunk is a run of an import's rows, mapped, with the checkpoint it
+// moves: it is applied with the checkpoint in one transaction, or not at all.
+type ImportChunk struct {
+	TenantID   string
+	ImportID   string
+	From, To   int64 // rows consumed before and after the chunk
+	Customers  []ImportItem[IdentifyParams]
+	Receipts   []ImportItem[RecordParams]
+	Rejections []Rejection // rows the mapping already refused
+}
+
+// ImportItem is one thing to load and the file rows it came from.
+type ImportItem[T any] struct {
+	Params T
+	Lines  []int64
+	Raw    []string
+}
+
+// ErrChunkApplied reports a chunk whose checkpoint has moved on: another
+// run of the same import applied it. Skip it.
+var ErrChunkApplied = errors.New("sqldb: import chunk applied already")
+
+// importCounts are what a chunk adds to its import's counters.
+type importCounts struct {
+	accepted, rejected, duplicates, created, matched, transactions int64
+}
+
+// ApplyImportChunk loads a chunk: customers through the batch identify path,
+// receipts through the transaction path, each item's own errors becoming
+// rejections of its rows; then the rejections, the counters and the
+// checkpoint, and one transaction.recorded job for the chunk's sales.
+func (db *DB) ApplyImportChunk(ctx context.Context, c ImportChunk) error {
+	t, err := db.tenant(ctx, c.TenantID)
+	if err != nil {
+		return err
+	}
+	idents := make([]IdentifyParams, len(c.Customers))
+	for i, it := range c.Customers {
+		idents[i] = it.Params
+	}
+	items, preErrs, err := prepareBatch(t, idents, db.Now())
+	if err != nil {
+		return err
+	}
+	receipts := prepareReceipts(t, c.Receipts, db)
+	return db.writeTxAlone(ctx, func(tx *Tx) error {
+		var checkpoint int64
+		if err := tx.QueryRow(ctx, `SELECT checkpoint FROM imports WHERE tenant_id = $1 AND id = $2`+lockFor(tx),
+			c.TenantID, c.ImportID).Scan(&checkpoint); err != nil {
+			return fmt.Errorf("sqldb: import checkpoint: %w", err)
+		}
+		if checkpoint != c.From {
+			return ErrChunkApplied
+		}
+		var n importCounts
+		rejections := append([]Rejection(nil), c.Rejections...)
+		n.rejected = int64(len(c.Rejections))
+		rj, err := applyCustomers(ctx, tx, t, c.Customers, items, preErrs, &n)
+		if err != nil {
+			return err
+		}
+		rejections = append(rejections, rj...)
+		rj, ids, err := applyReceipts(ctx, tx, t, receipts, &n)
+		if err != nil {
+			return err
+		}
+		rejections = append(rejections, rj...)
+		return finishChunk(ctx, tx, c, rejections, n, ids)
+	})
+}
+
+func applyCustomers(ctx context.Context, tx *Tx, t tenant.Tenant, cs []ImportItem[IdentifyParams], items []batchItem, preErrs []error, n *importCounts) ([]Rejection, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	results, errs, err := identifyBatchTx(ctx, tx, t, items, preErrs)
+	if err != nil {
+		return nil, err
+	}
+	var out []Rejection
+	for i, it := range cs {
+		switch {
+		case errs[i] != nil:
+			out = append(out, rejectItem(it.Lines, it.Raw, errs[i])...)
+			n.rejected += int64(len(it.Lines))
+		case results[i].Created:
+			n.created++
+			n.accepted += int64(len(it.Lines))
+		default:
+			n.matched++
+			n.accepted += int64(len(it.Lines))
+		}
+	}
+	return out, nil
+}
+
+// preparedReceipt is a receipt checked outside the transaction.
+type preparedReceipt struct {
+	item   ImportItem[RecordParams]
+	totals transaction.Totals
+	claims []customer.Claim
+	hash   string
+	err    error
+}
+
+func prepareReceipts(t tenant.Tenant, rs []ImportItem[RecordParams], db *DB) []preparedReceipt {
+	out := make([]preparedReceipt, len(rs))
+	now := db.Now()
+	for i, r := range rs {
+		p := r.Params
+		out[i].totals, out[i].claims, out[i].err = checkRecord(&p, t, now)
+		out[i].item.Params, out[i].item.Lines, out[i].item.Raw = p, r.Lines, r.Raw
+		out[i].hash = recordHash(p)
+	}
+	return out
+}
+
+func applyReceipts(ctx context.Context, tx *Tx, t tenant.Tenant, rs []preparedReceipt, n *importCounts) ([]Rejection, []string, error) {
+	var out []Rejection
+	var ids []string
+	for _, r := range rs {
+		lines := int64(len(r.item.Lines))
+		err := r.err
+		var res *RecordResult
+		if err == nil {
+			res, err = recordTx(ctx, tx, t, r.item.Params, r.totals, r.claims, r.hash)
+		}
+		switch {
+		case err != nil && apperr.KindOf(err) == apperr.Internal:
+			return nil, nil, err // the database is in trouble: fail the chunk
+		case err != nil:
+			out = append(out, rejectItem(r.item.Lines, r.item.Raw, err)...)
+			n.rejected += lines
+		case !res.Created:
+			n.duplicates += lines
+		default:
+			n.accepted += lines
+			n.transactions++
+			if res.CustomerCreated {
+				n.created++
+			} else if res.Transaction.CustomerID != "" {
+				n.matched++
+			}
+			ids = append(ids, res.Transaction.ID)
+		}
+	}
+	return out, ids, nil
+}
+
+// rejectItem turns an item's error into a rejection of each of its rows.
+func rejectItem(lines []int64, raw []string, err error) []Rejection {
+	reason := err.Error()
+	if e, ok := apperr.As(err); ok {
+		reason = e.Message
+		for i, f := range e.Fields {
+			if i == 0 {
+				reason += ": "
+			} else {
+				reason += "; "
+			}
+			reason += f.Location + " " + f.Message
+		}
+	}
+	out := make([]Rejection, len(lines))
+	for i, l := range lines {
+		out[i] = Rejection{Line: l, Reason: reason, Raw: raw[i]}
+	}
+	return out
+}
+
+func finishChunk(ctx context.Context, tx *Tx, c ImportChunk, rejections []Rejection, n importCounts, ids []string) error {
+	rows := make([][]any, len(rejections))
+	for i, r := range rejections {
+		rows[i] = []any{c.TenantID, c.ImportID, r.Line, r.Reason, r.Raw}
+	}
+	if err := insertRows(ctx, tx, "import_rejections", "tenant_id, import_id, line, reason, raw", rows, " ON CONFLICT DO NOTHING"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE imports SET checkpoint = $3, rows_read = rows_read + $4, accepted = accepted + $5,
+		rejected = rejected + $6, duplicates = duplicates + $7, customers_created = customers_created + $8,
+		customers_matched = customers_matched + $9, transactions_created = transactions_created + $10
+		WHERE tenant_id = $1 AND id = $2`, c.TenantID, c.ImportID, c.To, c.To-c.From, n.accepted, n.rejected, n.duplicates,
+		n.created, n.matched, n.transactions); err != nil {
+		return err
+	}
+	return enqueueRecorded(ctx, tx, c.TenantID, ids)
+}
