@@ -111,7 +111,9 @@ func (db *DB) RecordTransaction(ctx context.Context, p RecordParams) (*RecordRes
 // checkRecord validates everything that needs no database.
 func checkRecord(p *RecordParams, t tenant.Tenant, now time.Time) (transaction.Totals, []customer.Claim, error) {
 	var fields []apperr.FieldError
-	bad := func(loc, msg string, v any) { fields = append(fields, apperr.FieldError{Location: loc, Message: msg, Value: v}) }
+	bad := func(loc, msg string, v any) {
+		fields = append(fields, apperr.FieldError{Location: loc, Message: msg, Value: v})
+	}
 	if p.Kind != transaction.KindPurchase && p.Kind != transaction.KindReturn {
 		bad("body.kind", "purchase or return", p.Kind)
 	}
