@@ -13,8 +13,11 @@ import (
 
 // idRoute is how the isolation test calls one /v1 operation that takes an id.
 type idRoute struct {
-	object string // which of tenant A's objects goes in {id}: "customer" or "key"
+	object string // which of tenant A's objects goes in {id} (or {name}): "customer", "key", …
 	body   any    // a valid body, for operations that take one
+	// status is what tenant B gets (404 when zero). Names are per tenant:
+	// B saving a mapping under A's mapping's name makes its own.
+	status int
 }
 
 var consentBody = map[string]any{"consents": []map[string]any{{"message_channel": "email", "purpose": "marketing", "status": "granted"}}}
@@ -39,8 +42,13 @@ var idRoutes = map[string]idRoute{
 	"GET /v1/sales_channels/{id}":          {object: "sales_channel"},
 	"PATCH /v1/sales_channels/{id}":        {object: "sales_channel", body: map[string]any{"active": false}},
 	"GET /v1/transactions/{id}":            {object: "transaction"},
-	"GET /v1/keys/{id}":                    {object: "key"},
-	"DELETE /v1/keys/{id}":                 {object: "key"},
+	"GET /v1/imports/{id}":                 {object: "import"},
+	"GET /v1/imports/{id}/rejections":      {object: "import"},
+	"GET /v1/import_mappings/{name}":       {object: "mapping"},
+	"PUT /v1/import_mappings/{name}": {object: "mapping-put", status: http.StatusOK,
+		body: map[string]any{"kind": "customers", "fields": map[string]any{"email": map[string]string{"column": "e"}}}},
+	"GET /v1/keys/{id}":    {object: "key"},
+	"DELETE /v1/keys/{id}": {object: "key"},
 }
 
 // openAPIOperations lists "METHOD /path" of every operation in the served document.
@@ -85,7 +93,14 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 
 		aSale := decode[transactionJSON](t, s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", a.Secret,
 			sale("iso-1", ids("email", aEmail)), nil))
+		aImport := s.upload(t, a.Secret, "a.csv", []byte("e\n"+aEmail+"\n"), map[string]string{"mapping": `{"kind":"customers","fields":{"email":{"column":"e"}}}`})
+		for _, name := range []string{"a-secret-mapping", "a-put-mapping"} {
+			s.must(t, http.StatusOK, http.MethodPut, "/v1/import_mappings/"+name, a.Secret,
+				map[string]any{"kind": "customers", "fields": map[string]any{"email": map[string]string{"column": "a-column"}}}, nil)
+		}
 		objects := map[string][]string{
+			"import":        {aImport.JSON["id"].(string)},
+			"mapping":       {"a-secret-mapping"},
 			"location":      {aShop.LocationID},
 			"sales_channel": {aShop.ChannelID},
 			"transaction":   {aSale.ID},
@@ -108,7 +123,14 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 				t.Run(strings.ReplaceAll(op, "/", "_"), func(t *testing.T) {
 					t.Parallel()
 					for _, objID := range objects[route.object] {
-						r := s.do(t, method, strings.ReplaceAll(path, "{id}", url.PathEscape(objID)), b.Secret, route.body, nil)
+						p := strings.ReplaceAll(strings.ReplaceAll(path, "{id}", url.PathEscape(objID)), "{name}", url.PathEscape(objID))
+						r := s.do(t, method, p, b.Secret, route.body, nil)
+						if route.status != 0 {
+							if r.Status != route.status {
+								t.Errorf("want %d, got %s", route.status, r)
+							}
+							continue
+						}
 						assertProblem(t, r, http.StatusNotFound)
 						if strings.Contains(string(r.Raw), aEmail) || strings.Contains(string(r.Raw), aPhone) {
 							t.Errorf("%s: leaks tenant A's data", r)
@@ -117,6 +139,10 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 				})
 			}
 		})
+		// B saved a mapping under a name A uses: A's own is untouched.
+		if m := s.must(t, http.StatusOK, http.MethodGet, "/v1/import_mappings/a-put-mapping", a.Secret, nil, nil); !strings.Contains(string(m.Raw), "a-column") {
+			t.Errorf("tenant B's PUT changed tenant A's mapping: %s", m)
+		}
 		for op := range idRoutes {
 			if !covered[op] {
 				t.Errorf("idRoutes has %s, which the OpenAPI document does not list", op)

@@ -118,8 +118,13 @@ func writeProblem(w http.ResponseWriter, p interface{ GetStatus() int }) {
 
 // limitBody caps request bodies; huma and the idempotency layer both read
 // through this limit and answer 413 past it.
-func limitBody(max int64, next http.Handler) http.Handler {
+// A route may allow more than the default (file uploads): larger lists them.
+func limitBody(def int64, larger map[string]int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		max := def
+		if l, ok := larger[r.Method+" "+r.URL.Path]; ok {
+			max = l
+		}
 		if r.ContentLength > max {
 			writeProblem(w, newProblem(http.StatusRequestEntityTooLarge, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes"))
 			return

@@ -23,6 +23,9 @@ import (
 // DefaultBodyLimit caps request bodies.
 const DefaultBodyLimit = 1 << 20
 
+// uploadLimits are the routes that take files, with their own caps.
+var uploadLimits = map[string]int64{"POST /v1/imports": sqldb.MaxImportFile + 1<<20}
+
 // Deps is what the API needs from the rest of the process.
 type Deps struct {
 	DB      *sqldb.DB
@@ -64,7 +67,7 @@ func NewHandler(d Deps) http.Handler {
 	s.auth = newAuthenticator(s)
 	s.api = newAPI(s.mux, d.Version)
 	s.routes()
-	return withRequestID(s.observe(limitBody(d.BodyLimit, s.guard(s.mux))))
+	return withRequestID(s.observe(limitBody(d.BodyLimit, uploadLimits, s.guard(s.mux))))
 }
 
 // OpenAPI returns the API description without serving it, for `omo openapi`.

@@ -17,6 +17,9 @@ type shop struct {
 	LocationID, ChannelID string
 }
 
+// caller returns the tenant's key.
+func (c caller) caller() caller { return c }
+
 func (s *server) newShop(t *testing.T) shop {
 	t.Helper()
 	c := s.newTenant(t)

@@ -70,11 +70,15 @@ var kindRequired = map[string][]string{
 	KindEvents:       {"name", "timestamp"},
 }
 
-// Validate checks a mapping and fills its defaults.
-func (m *Mapping) Validate() error {
+// Validate checks a mapping and fills its defaults; field errors are named
+// under "mapping".
+func (m *Mapping) Validate() error { return m.ValidateAt("mapping") }
+
+// ValidateAt is Validate with field errors named under base.
+func (m *Mapping) ValidateAt(base string) error {
 	var fields []apperr.FieldError
 	bad := func(loc, msg string, v any) {
-		fields = append(fields, apperr.FieldError{Location: "mapping." + loc, Message: msg, Value: v})
+		fields = append(fields, apperr.FieldError{Location: base + "." + loc, Message: msg, Value: v})
 	}
 	known, ok := kindFields[m.Kind]
 	if !ok {

@@ -264,12 +264,13 @@ func (db *DB) SaveImportMapping(ctx context.Context, tenantID, name, mapping str
 	})
 }
 
-// FindImportMapping returns a saved mapping's JSON, or NotFound.
-func (db *DB) FindImportMapping(ctx context.Context, tenantID, name string) (string, error) {
-	var m string
-	err := db.Read().QueryRow(ctx, `SELECT mapping FROM import_mappings WHERE tenant_id = $1 AND name = $2`, tenantID, name).Scan(&m)
+// FindImportMapping returns a saved mapping, or NotFound.
+func (db *DB) FindImportMapping(ctx context.Context, tenantID, name string) (SavedMapping, error) {
+	m := SavedMapping{Name: name}
+	err := db.Read().QueryRow(ctx, `SELECT mapping, updated_at FROM import_mappings WHERE tenant_id = $1 AND name = $2`,
+		tenantID, name).Scan(&m.Mapping, &m.UpdatedAt)
 	if errors.Is(err, ErrNoRows) {
-		return "", apperr.New(apperr.NotFound, "no saved mapping named %q", name)
+		return m, apperr.New(apperr.NotFound, "no saved mapping named %q", name)
 	}
 	return m, err
 }
