@@ -111,7 +111,15 @@ func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Log
 	if err != nil {
 		return err
 	}
-	return db.StartJobs(ctx)
+	if err := db.StartJobs(ctx); err != nil {
+		return err
+	}
+	if n, err := db.ResumeImports(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("resuming imports", "count", n)
+	}
+	return nil
 }
 
 func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Registry) (*http.Server, net.Listener, error) {

@@ -294,3 +294,28 @@ func (db *DB) FindImportMappings(ctx context.Context, tenantID string) ([]SavedM
 		})
 	return out, err
 }
+
+// ResumeImports enqueues a run of every import that is queued or running:
+// after a crash, an import's job may sit as "running" until River rescues it
+// much later. A second run of a live import is harmless: the chunk
+// checkpoint lets only one apply each chunk. It returns how many it queued.
+func (db *DB) ResumeImports(ctx context.Context) (int, error) {
+	var pending []ImportJob
+	err := queryEach(ctx, db.Read(), `SELECT tenant_id, id FROM imports WHERE status IN ('queued', 'running')`, nil, func(r Rows) error {
+		var j ImportJob
+		err := r.Scan(&j.TenantID, &j.ImportID)
+		pending = append(pending, j)
+		return err
+	})
+	if err != nil || len(pending) == 0 {
+		return 0, err
+	}
+	return len(pending), db.WriteTx(ctx, func(tx *Tx) error {
+		for _, j := range pending {
+			if err := tx.Enqueue(ctx, j, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
