@@ -37,7 +37,7 @@ func TestServe_KillMidImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and imports 541,909 rows")
 	}
-	data, err := os.ReadFile("../../../shared/data/online_retail.csv.gz")
+	data, err := os.ReadFile(sharedData("online_retail.csv.gz"))
 	if os.IsNotExist(err) {
 		t.Skip("../shared/data/online_retail.csv.gz is absent (see ../shared/data/README.md)")
 	}
@@ -147,4 +147,13 @@ func uploadImport(t *testing.T, base, key string, file []byte, mapping string) s
 		t.Fatalf("upload: %d %s", res.StatusCode, raw)
 	}
 	return out.ID
+}
+
+// sharedData is the path of a file of the shared data sets: beside the
+// checkout (../shared/data), or where OMO_SHARED_DATA points.
+func sharedData(name string) string {
+	if dir := os.Getenv("OMO_SHARED_DATA"); dir != "" {
+		return filepath.Join(dir, name)
+	}
+	return filepath.Join("..", "..", "..", "shared", "data", name)
 }

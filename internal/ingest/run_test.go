@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 // importFile stores a file as an import of a new tenant with an "online"
 // sales channel, runs it to the end, and returns the import.
-func importFile(t *testing.T, db *sqldb.DB, mapping string, file []byte) sqldb.Import {
+func importFile(t testing.TB, db *sqldb.DB, mapping string, file []byte) sqldb.Import {
 	t.Helper()
 	ctx := context.Background()
 	tn := sqldbtest.Tenant(t, db)
@@ -39,7 +40,7 @@ func importFile(t *testing.T, db *sqldb.DB, mapping string, file []byte) sqldb.I
 }
 
 func TestRun_OnlineRetail(t *testing.T) {
-	raw, err := os.ReadFile("../../../shared/data/online_retail.csv.gz")
+	raw, err := os.ReadFile(sharedData("online_retail.csv.gz"))
 	if os.IsNotExist(err) {
 		t.Skip("../shared/data/online_retail.csv.gz is absent (see ../shared/data/README.md)")
 	}
@@ -51,6 +52,12 @@ func TestRun_OnlineRetail(t *testing.T) {
 		t.Fatal(err)
 	}
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		if db.Engine() == sqldb.Postgres && os.Getenv("OMO_TEST_FULL_DATA") == "" {
+			// Row-at-a-time round trips make the full file take minutes on
+			// PostgreSQL (docs/performance.md); the API import tests cover the
+			// engine, and OMO_TEST_FULL_DATA=1 runs this one there too.
+			t.Skip("the full Online Retail import on PostgreSQL runs with OMO_TEST_FULL_DATA=1")
+		}
 		start := time.Now()
 		im := importFile(t, db, string(mapping), raw)
 		t.Logf("%s: %d rows in %s: accepted %d, rejected %d, duplicates %d, transactions %d, customers created %d matched %d",
@@ -81,4 +88,13 @@ func TestRun_OnlineRetail(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sharedData is the path of a file of the shared data sets: beside the
+// checkout (../shared/data), or where OMO_SHARED_DATA points.
+func sharedData(name string) string {
+	if dir := os.Getenv("OMO_SHARED_DATA"); dir != "" {
+		return filepath.Join(dir, name)
+	}
+	return filepath.Join("..", "..", "..", "shared", "data", name)
 }
