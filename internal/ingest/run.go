@@ -2,19 +2,18 @@ package ingest
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"sync/atomic"
 
 	"github.com/omo-platform/omo/internal/sqldb"
 )
 
 // ChunkRows is how many rows an import commits at a time (a receipt is never
 // split, so a chunk may hold a few more).
-const ChunkRows = 2000
+const ChunkRows = 10000
 
 // Run runs an import from its checkpoint to the end of its file. It is safe
 // to run again after a crash, and beside another run of the same import:
@@ -74,11 +73,43 @@ type loader struct {
 	// receipts finds a chunk's receipt by key: a file may interleave the
 	// lines of receipts, and a receipt's lines are gathered within a chunk.
 	receipts map[string]int
+	// Chunks are applied, in order, by one goroutine while the next is read
+	// and mapped: reading and writing overlap on two cores.
+	queue  chan sqldb.ImportChunk
+	done   chan error
+	failed atomic.Bool
+}
+
+// startApplier runs the goroutine that applies chunks in order. After an
+// error it applies nothing more and reports the error at the end.
+func (l *loader) startApplier(ctx context.Context) {
+	l.queue, l.done = make(chan sqldb.ImportChunk, 1), make(chan error, 1)
+	go func() {
+		var err error
+		for c := range l.queue {
+			if err == nil {
+				if err = l.db.ApplyImportChunk(ctx, c); err != nil {
+					l.failed.Store(true)
+				}
+			}
+		}
+		l.done <- err
+	}()
 }
 
 func (l *loader) load(ctx context.Context) (string, error) {
 	l.newChunk(l.im.Checkpoint)
-	for {
+	l.startApplier(ctx)
+	failure, err := l.read(ctx)
+	close(l.queue)
+	if aerr := <-l.done; aerr != nil {
+		return "", aerr // ErrChunkApplied: another run of this import is ahead; it finishes
+	}
+	return failure, err
+}
+
+func (l *loader) read(ctx context.Context) (string, error) {
+	for !l.failed.Load() {
 		row, err := l.rows.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -102,6 +133,9 @@ func (l *loader) load(ctx context.Context) (string, error) {
 			}
 		}
 	}
+	if l.failed.Load() {
+		return "", nil // the applier reports why
+	}
 	return "", l.flush(ctx, l.pos)
 }
 
@@ -113,7 +147,7 @@ func (l *loader) newChunk(from int64) {
 // add maps a row: a customer, or a line of the open receipt (closing it when
 // the row starts another).
 func (l *loader) add(ctx context.Context, row Row) error {
-	raw := rawCSV(row.Raw)
+	raw := row.Raw
 	switch l.m.Kind {
 	case KindCustomers:
 		p, err := l.mapper.customerRow(row)
@@ -123,7 +157,7 @@ func (l *loader) add(ctx context.Context, row Row) error {
 		}
 		p.TenantID = l.im.TenantID
 		p.Actor = sqldb.Actor{Actor: "import:" + l.im.ID}
-		l.chunk.Customers = append(l.chunk.Customers, sqldb.ImportItem[sqldb.IdentifyParams]{Params: p, Lines: []int64{int64(row.Line)}, Raw: []string{raw}})
+		l.chunk.Customers = append(l.chunk.Customers, sqldb.ImportItem[sqldb.IdentifyParams]{Params: p, Lines: []int64{int64(row.Line)}, Raw: [][]string{raw}})
 	case KindTransactions:
 		s, err := l.mapper.transactionRow(row)
 		if err != nil {
@@ -156,7 +190,7 @@ func (l *loader) add(ctx context.Context, row Row) error {
 }
 
 func (l *loader) reject(line int64, reason string, raw []string) {
-	l.chunk.Rejections = append(l.chunk.Rejections, sqldb.Rejection{Line: line, Reason: reason, Raw: rawCSV(raw)})
+	l.chunk.Rejections = append(l.chunk.Rejections, sqldb.Rejection{Line: line, Reason: reason, Raw: sqldb.RawCSV(raw)})
 }
 
 // flush applies the chunk up to row to (rows consumed) and starts the next.
@@ -165,18 +199,11 @@ func (l *loader) flush(ctx context.Context, to int64) error {
 	if to <= l.chunk.From {
 		return nil
 	}
-	if err := l.db.ApplyImportChunk(ctx, l.chunk); err != nil {
-		return err // ErrChunkApplied: another run of this import is ahead; it finishes
+	select {
+	case l.queue <- l.chunk:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	l.newChunk(to)
 	return nil
-}
-
-// rawCSV shows a row's fields as one CSV line for the rejection report.
-func rawCSV(fields []string) string {
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	_ = w.Write(fields)
-	w.Flush()
-	return strings.TrimRight(b.String(), "\n")
 }

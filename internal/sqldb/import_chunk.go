@@ -2,8 +2,10 @@ package sqldb
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/customer"
@@ -22,11 +24,12 @@ type ImportChunk struct {
 	Rejections []Rejection // rows the mapping already refused
 }
 
-// ImportItem is one thing to load and the file rows it came from.
+// ImportItem is one thing to load and the file rows it came from (their
+// fields, shown only if the item is rejected).
 type ImportItem[T any] struct {
 	Params T
 	Lines  []int64
-	Raw    []string
+	Raw    [][]string
 }
 
 // ErrChunkApplied reports a chunk whose checkpoint has moved on: another
@@ -161,7 +164,7 @@ func applyReceipts(ctx context.Context, tx *Tx, t tenant.Tenant, rs []preparedRe
 }
 
 // rejectItem turns an item's error into a rejection of each of its rows.
-func rejectItem(lines []int64, raw []string, err error) []Rejection {
+func rejectItem(lines []int64, raw [][]string, err error) []Rejection {
 	reason := err.Error()
 	if e, ok := apperr.As(err); ok {
 		reason = e.Message
@@ -176,7 +179,7 @@ func rejectItem(lines []int64, raw []string, err error) []Rejection {
 	}
 	out := make([]Rejection, len(lines))
 	for i, l := range lines {
-		out[i] = Rejection{Line: l, Reason: reason, Raw: raw[i]}
+		out[i] = Rejection{Line: l, Reason: reason, Raw: RawCSV(raw[i])}
 	}
 	return out
 }
@@ -197,4 +200,13 @@ func finishChunk(ctx context.Context, tx *Tx, c ImportChunk, rejections []Reject
 		return err
 	}
 	return enqueueRecorded(ctx, tx, c.TenantID, ids)
+}
+
+// RawCSV shows a row's fields as one CSV line for the rejection report.
+func RawCSV(fields []string) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write(fields)
+	w.Flush()
+	return strings.TrimRight(b.String(), "\n")
 }
