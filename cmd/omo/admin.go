@@ -88,6 +88,7 @@ func keyCommand(ctx context.Context, env environment, args []string) error {
 	scopes := fs.String("scopes", "", "comma-separated scopes (required)")
 	kind := fs.String("kind", auth.Secret, "sk (secret) or pk (publishable)")
 	name := fs.String("name", "", "a label for the key")
+	channel := fs.String("sales-channel", "", "code of the sales channel that orders tracked with this key are recorded in (tracking API)")
 	if ok, err := parse(fs, args[1:]); !ok {
 		return err
 	}
@@ -104,7 +105,8 @@ func keyCommand(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	defer db.Close()
-	k, secret, err := db.CreateKey(ctx, sqldb.KeyParams{TenantID: tid, Kind: *kind, Name: *name, Scopes: sc, CreatedBy: "cli"})
+	k, secret, err := db.CreateKey(ctx, sqldb.KeyParams{TenantID: tid, Kind: *kind, Name: *name, Scopes: sc, CreatedBy: "cli",
+		SalesChannel: *channel})
 	if err != nil {
 		return err
 	}

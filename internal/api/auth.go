@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -39,8 +42,20 @@ func newAuthenticator(s *server) *authenticator {
 // middleware authenticates /v1 requests, then rate-limits them per key.
 func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tracking := isSegmentPath(r.URL.Path)
+		if tracking && segmentPreflight(w, r) {
+			return
+		}
 		secret, ok := bearer(r)
+		if !ok && tracking {
+			secret, ok = writeKey(r)
+		}
 		if !ok {
+			if tracking {
+				w.Header().Set("WWW-Authenticate", `Basic realm="omo"`)
+				writeProblem(w, newProblem(http.StatusUnauthorized, "send the write key as the Basic-auth user name (empty password), as writeKey in the body, or as Authorization: Bearer"))
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="omo"`)
 			writeProblem(w, newProblem(http.StatusUnauthorized, "send an API key as Authorization: Bearer sk_…"))
 			return
@@ -71,6 +86,32 @@ func bearer(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(token), true
+}
+
+// writeKey reads a tracking request's write key the ways Segment's
+// libraries send it: as the Basic-auth user name with an empty password, or
+// as writeKey in the JSON body (which is then put back for the handler).
+func writeKey(r *http.Request) (string, bool) {
+	if user, _, ok := r.BasicAuth(); ok {
+		user = strings.TrimSpace(user)
+		return user, auth.KindOf(user) != ""
+	}
+	if r.Body == nil {
+		return "", false
+	}
+	raw, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if err != nil {
+		return "", false
+	}
+	var body struct {
+		WriteKey string `json:"writeKey"`
+	}
+	if json.Unmarshal(raw, &body) != nil {
+		return "", false
+	}
+	k := strings.TrimSpace(body.WriteKey)
+	return k, auth.KindOf(k) != ""
 }
 
 func (a *authenticator) lookup(ctx context.Context, secret string) (auth.APIKey, error) {

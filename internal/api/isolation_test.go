@@ -37,6 +37,7 @@ var idRoutes = map[string]idRoute{
 	"GET /v1/customers/{id}/transactions":  {object: "customer"},
 	"GET /v1/customers/{id}/sales_summary": {object: "customer"},
 	"GET /v1/customers/{id}/timeline":      {object: "customer"},
+	"GET /v1/customers/{id}/events":        {object: "customer"},
 	"GET /v1/locations/{id}":               {object: "location"},
 	"PATCH /v1/locations/{id}":             {object: "location", body: map[string]any{"status": "closed"}},
 	"GET /v1/sales_channels/{id}":          {object: "sales_channel"},

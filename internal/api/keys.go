@@ -22,6 +22,8 @@ type KeyBody struct {
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
 	Secret    string     `json:"secret,omitempty" doc:"the key itself; shown once, at creation"`
+	// SalesChannelID is where the tracking API records the key's online orders.
+	SalesChannelID string `json:"sales_channel_id,omitempty" doc:"sch_…: the sales channel Order Completed events sent with this key are recorded in"`
 }
 
 func keyBody(k auth.APIKey) KeyBody {
@@ -31,9 +33,10 @@ func keyBody(k auth.APIKey) KeyBody {
 
 type createKeyInput struct {
 	Body struct {
-		Name   string   `json:"name,omitempty" maxLength:"200"`
-		Kind   string   `json:"kind,omitempty" enum:"sk,pk" default:"sk" doc:"sk: secret, server-side; pk: publishable, for storefronts"`
-		Scopes []string `json:"scopes" minItems:"1" doc:"e.g. customers:read, customers:write, keys:write, tenant:read, tenant:write, or * for all"`
+		Name         string   `json:"name,omitempty" maxLength:"200"`
+		Kind         string   `json:"kind,omitempty" enum:"sk,pk" default:"sk" doc:"sk: secret, server-side; pk: publishable, for storefronts"`
+		Scopes       []string `json:"scopes" minItems:"1" doc:"e.g. customers:read, customers:write, keys:write, tenant:read, tenant:write, events:write, or * for all"`
+		SalesChannel string   `json:"sales_channel,omitempty" maxLength:"64" doc:"code of the sales channel that orders tracked with this key (Order Completed, Order Refunded) are recorded in"`
 	}
 }
 
@@ -79,13 +82,17 @@ func (s *server) createKey(ctx context.Context, in *createKeyInput) (*keyOutput,
 	if kind == "" {
 		kind = auth.Secret
 	}
-	k, secret, err := s.db.CreateKey(ctx, sqldb.KeyParams{TenantID: p.TenantID, Kind: kind, Name: in.Body.Name, Scopes: scopes, CreatedBy: p.Actor()})
+	k, secret, err := s.db.CreateKey(ctx, sqldb.KeyParams{TenantID: p.TenantID, Kind: kind, Name: in.Body.Name, Scopes: scopes,
+		CreatedBy: p.Actor(), SalesChannel: in.Body.SalesChannel})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	b := keyBody(k)
-	b.Secret = secret
-	return &keyOutput{Body: b}, nil
+	bodies, err := s.keyBodies(ctx, p.TenantID, []auth.APIKey{k})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	bodies[0].Secret = secret
+	return &keyOutput{Body: bodies[0]}, nil
 }
 
 func joinScopes(ss []string) string {
@@ -112,7 +119,15 @@ func (s *server) listKeys(ctx context.Context, in *listKeysInput) (*listKeysOutp
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &listKeysOutput{Body: paginate(keys, in.limit(), func(k auth.APIKey) string { return k.ID }, keyBody)}, nil
+	channels, err := s.db.FindKeySalesChannels(ctx, p.TenantID, keyIDs(keys))
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &listKeysOutput{Body: paginate(keys, in.limit(), func(k auth.APIKey) string { return k.ID }, func(k auth.APIKey) KeyBody {
+		b := keyBody(k)
+		b.SalesChannelID = id.Format(id.Channel, channels[k.ID])
+		return b
+	})}, nil
 }
 
 func (s *server) getKey(ctx context.Context, in *keyIDInput) (*keyOutput, error) {
@@ -128,7 +143,11 @@ func (s *server) getKey(ctx context.Context, in *keyIDInput) (*keyOutput, error)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &keyOutput{Body: keyBody(k)}, nil
+	bodies, err := s.keyBodies(ctx, p.TenantID, []auth.APIKey{k})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &keyOutput{Body: bodies[0]}, nil
 }
 
 func (s *server) revokeKey(ctx context.Context, in *keyIDInput) (*keyOutput, error) {
@@ -146,4 +165,26 @@ func (s *server) revokeKey(ctx context.Context, in *keyIDInput) (*keyOutput, err
 	}
 	s.auth.forget(k.ID)
 	return &keyOutput{Body: keyBody(k)}, nil
+}
+
+func keyIDs(keys []auth.APIKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.ID
+	}
+	return out
+}
+
+// keyBodies shows keys with the sales channel each is bound to.
+func (s *server) keyBodies(ctx context.Context, tenantID string, keys []auth.APIKey) ([]KeyBody, error) {
+	channels, err := s.db.FindKeySalesChannels(ctx, tenantID, keyIDs(keys))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KeyBody, len(keys))
+	for i, k := range keys {
+		out[i] = keyBody(k)
+		out[i].SalesChannelID = id.Format(id.Channel, channels[k.ID])
+	}
+	return out, nil
 }

@@ -207,10 +207,11 @@ type salesSummaryOutput struct {
 
 // TimelineItemBody is one entry of a customer's timeline.
 type TimelineItemBody struct {
-	Type        string           `json:"type" enum:"transaction,profile_change"`
+	Type        string           `json:"type" enum:"transaction,profile_change,event"`
 	At          time.Time        `json:"at"`
 	Transaction *TransactionBody `json:"transaction,omitempty"`
 	Change      *AuditEntryBody  `json:"change,omitempty"`
+	Event       *EventBody       `json:"event,omitempty"`
 }
 
 type timelineOutput struct{ Body Page[TimelineItemBody] }
@@ -236,7 +237,7 @@ func (s *server) transactionRoutes() {
 		Description: "First and last purchase, counts, spend, average basket, per sales channel and location; one summary per currency."}, s.customerSalesSummary)
 	huma.Register(s.api, huma.Operation{OperationID: "customer-timeline", Method: http.MethodGet, Path: "/v1/customers/{id}/timeline",
 		Summary: "A customer's timeline", Tags: ctags,
-		Description: "Transactions and profile changes, newest first, including customers merged into this one."}, s.customerTimeline)
+		Description: "Transactions, profile changes and behavioural events, newest first, including customers merged into this one."}, s.customerTimeline)
 }
 
 func (s *server) recordTransaction(ctx context.Context, in *recordInput) (*recordOutput, error) {
@@ -471,6 +472,10 @@ func (s *server) customerTimeline(ctx context.Context, in *customerTransactionsI
 			if it.Change != nil {
 				ab := auditBody(*it.Change)
 				b.Change = &ab
+			}
+			if it.Event != nil {
+				eb := eventBody(*it.Event)
+				b.Event = &eb
 			}
 			return b
 		})}, nil

@@ -18,6 +18,9 @@ type KeyParams struct {
 	Name      string
 	Scopes    []string
 	CreatedBy string
+	// SalesChannel is the code of the sales channel the key records online
+	// orders in (Order Completed sent with it through the tracking API); "" for none.
+	SalesChannel string
 }
 
 // KeyFilter pages through a tenant's keys, newest first.
@@ -42,9 +45,20 @@ func (db *DB) CreateKey(ctx context.Context, p KeyParams) (auth.APIKey, string, 
 		if _, err := findTenant(ctx, tx, p.TenantID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO api_keys (tenant_id, id, kind, name, hint, scopes, secret_hash, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			k.TenantID, k.ID, k.Kind, k.Name, k.Hint, strings.Join(k.Scopes, ","), k.SecretHash, k.CreatedBy, k.CreatedAt)
+		var channelID *string
+		if p.SalesChannel != "" {
+			ch, err := findChannel(ctx, tx, p.TenantID, "code", p.SalesChannel)
+			if apperr.Is(err, apperr.NotFound) {
+				return apperr.Field("body.sales_channel", "no sales channel has this code; create it with POST /v1/sales_channels", p.SalesChannel)
+			}
+			if err != nil {
+				return err
+			}
+			channelID = &ch.ID
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys (tenant_id, id, kind, name, hint, scopes, secret_hash, created_by, created_at, sales_channel_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			k.TenantID, k.ID, k.Kind, k.Name, k.Hint, strings.Join(k.Scopes, ","), k.SecretHash, k.CreatedBy, k.CreatedAt, channelID)
 		return err
 	})
 	if err != nil {
@@ -122,4 +136,29 @@ func (db *DB) RevokeKey(ctx context.Context, tenantID, keyID string) (auth.APIKe
 		return auth.APIKey{}, err
 	}
 	return db.FindKeyByID(ctx, tenantID, keyID)
+}
+
+// FindKeySalesChannels returns the sales channel id each of a tenant's keys
+// is bound to, for the keys that have one.
+func (db *DB) FindKeySalesChannels(ctx context.Context, tenantID string, keyIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(keyIDs) == 0 {
+		return out, nil
+	}
+	args := []any{tenantID}
+	for _, k := range keyIDs {
+		args = append(args, k)
+	}
+	parts := make([]string, len(keyIDs))
+	for i := range keyIDs {
+		parts[i] = fmt.Sprintf("$%d", i+2)
+	}
+	err := queryEach(ctx, db.Read(), `SELECT id, sales_channel_id FROM api_keys WHERE tenant_id = $1 AND sales_channel_id IS NOT NULL
+		AND id IN (`+strings.Join(parts, ", ")+`)`, args, func(r Rows) error {
+		var k, ch string
+		err := r.Scan(&k, &ch)
+		out[k] = ch
+		return err
+	})
+	return out, err
 }

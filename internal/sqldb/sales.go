@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/omo-platform/omo/internal/event"
 	"github.com/omo-platform/omo/internal/transaction"
 )
 
@@ -137,15 +138,16 @@ func findGroupTransactions(ctx context.Context, q Querier, tenantID, survivorID 
 // TimelineItem is one thing that happened to a customer: a transaction or a
 // change to the profile.
 type TimelineItem struct {
-	Type        string // "transaction" or "profile_change"
+	Type        string // "transaction", "profile_change" or "event"
 	At          time.Time
 	ID          string
 	Transaction *transaction.Transaction
 	Change      *AuditEntry
+	Event       *event.Event
 }
 
-// FindTimeline merges a customer's transactions and profile changes
-// (audit entries) newest first. Behavioural events join when they exist.
+// FindTimeline merges a customer's transactions, profile changes (audit
+// entries) and behavioural events newest first.
 func (db *DB) FindTimeline(ctx context.Context, f TransactionFilter) ([]TimelineItem, error) {
 	p, err := db.FindCustomerByID(ctx, f.TenantID, f.CustomerID)
 	if err != nil {
@@ -174,6 +176,13 @@ func (db *DB) FindTimeline(ctx context.Context, f TransactionFilter) ([]Timeline
 		items = append(items, TimelineItem{Type: "profile_change", At: e.CreatedAt, ID: e.ID, Change: &e})
 		return json.Unmarshal([]byte(changes), &e.Changes)
 	})
+	if err != nil {
+		return nil, err
+	}
+	evs, err := findGroupEvents(ctx, q, EventFilter{TenantID: f.TenantID, Limit: f.Limit, Before: f.Before}, p.ID)
+	for i := range evs {
+		items = append(items, TimelineItem{Type: "event", At: evs[i].Timestamp, ID: evs[i].ID, Event: &evs[i]})
+	}
 	sort.Slice(items, func(i, j int) bool {
 		if !items[i].At.Equal(items[j].At) {
 			return items[i].At.After(items[j].At)
