@@ -15,13 +15,14 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/omo-platform/omo/internal/api"
+	"github.com/omo-platform/omo/internal/ingest/sftp"
 	"github.com/omo-platform/omo/internal/job"
 	"github.com/omo-platform/omo/internal/sqldb"
 )
 
 type serveConfig struct {
 	db, addr, role, logLevel string
-	pprofAddr                string
+	pprofAddr, sftpAddr      string
 	workers                  int
 	shutdownTimeout          time.Duration
 	migrate                  bool
@@ -60,6 +61,14 @@ func serve(ctx context.Context, env environment, args []string) error {
 		_ = db.StopJobs(context.Background())
 		return err
 	}
+	if cfg.sftpAddr != "" && cfg.role != "worker" {
+		stop, err := startSFTP(ctx, db, cfg.sftpAddr, log)
+		if err != nil {
+			_ = db.StopJobs(context.Background())
+			return err
+		}
+		defer stop()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "role", cfg.role, "engine", string(db.Engine()),
 		"version", version, "startup", time.Since(start).String())
 	return serveUntilDone(ctx, srv, ln, db, cfg, log)
@@ -76,6 +85,8 @@ func serveFlags(env environment, args []string) (serveConfig, bool, error) {
 	fs.IntVar(&c.workers, "workers", 10, "concurrent jobs per worker process")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs on SIGTERM")
 	fs.BoolVar(&c.migrate, "migrate", true, "apply migrations on start")
+	fs.StringVar(&c.sftpAddr, "sftp-addr", env.envOr("OMO_SFTP_ADDR", ""),
+		"run the embedded sFTP server for file drops on this address, e.g. 127.0.0.1:2022; off when empty (env OMO_SFTP_ADDR)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", env.envOr("OMO_PPROF_ADDR", ""),
 		"serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (env OMO_PPROF_ADDR)")
 	ok, err := parse(fs, args)
@@ -184,4 +195,24 @@ func startProfiler(addr string, log *slog.Logger) error {
 	log.Info("profiler listening", "addr", ln.Addr().String())
 	go func() { _ = http.Serve(ln, mux) }()
 	return nil
+}
+
+// startSFTP runs the embedded sFTP server; the returned stop ends it (before
+// the database closes).
+func startSFTP(ctx context.Context, db *sqldb.DB, addr string, log *slog.Logger) (func(), error) {
+	s, err := sftp.New(ctx, db, log)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("sftp listening", "addr", a.String())
+	go func() {
+		if err := s.Serve(); err != nil {
+			log.Error("sftp server stopped", "error", err.Error())
+		}
+	}()
+	return func() { _ = s.Close() }, nil
 }

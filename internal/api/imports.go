@@ -139,6 +139,7 @@ func (s *server) importRoutes() {
 		Summary: "Get an import mapping", Tags: tags}, s.getMapping)
 	huma.Register(s.api, huma.Operation{OperationID: "list-import-mappings", Method: http.MethodGet, Path: "/v1/import_mappings",
 		Summary: "List import mappings", Tags: tags}, s.listMappings)
+	s.sftpKeyRoutes()
 }
 
 func (s *server) createImport(ctx context.Context, in *createImportInput) (*importOutput, error) {

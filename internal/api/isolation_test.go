@@ -48,8 +48,9 @@ var idRoutes = map[string]idRoute{
 	"GET /v1/import_mappings/{name}":       {object: "mapping"},
 	"PUT /v1/import_mappings/{name}": {object: "mapping-put", status: http.StatusOK,
 		body: map[string]any{"kind": "customers", "fields": map[string]any{"email": map[string]string{"column": "e"}}}},
-	"GET /v1/keys/{id}":    {object: "key"},
-	"DELETE /v1/keys/{id}": {object: "key"},
+	"DELETE /v1/sftp_keys/{id}": {object: "sftp_key"},
+	"GET /v1/keys/{id}":         {object: "key"},
+	"DELETE /v1/keys/{id}":      {object: "key"},
 }
 
 // openAPIOperations lists "METHOD /path" of every operation in the served document.
@@ -99,9 +100,13 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 			s.must(t, http.StatusOK, http.MethodPut, "/v1/import_mappings/"+name, a.Secret,
 				map[string]any{"kind": "customers", "fields": map[string]any{"email": map[string]string{"column": "a-column"}}}, nil)
 		}
+		aSFTPKey := s.must(t, http.StatusCreated, http.MethodPost, "/v1/sftp_keys", a.Secret,
+			map[string]any{"public_key": testSSHKey}, nil).JSON["id"].(string)
 		objects := map[string][]string{
 			"import":        {aImport.JSON["id"].(string)},
 			"mapping":       {"a-secret-mapping"},
+			"mapping-put":   {"a-put-mapping"},
+			"sftp_key":      {aSFTPKey},
 			"location":      {aShop.LocationID},
 			"sales_channel": {aShop.ChannelID},
 			"transaction":   {aSale.ID},
@@ -121,6 +126,9 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 					continue
 				}
 				covered[op] = true
+				if len(objects[route.object]) == 0 {
+					t.Errorf("%s: the test has no object %q of tenant A to try", op, route.object)
+				}
 				t.Run(strings.ReplaceAll(op, "/", "_"), func(t *testing.T) {
 					t.Parallel()
 					for _, objID := range objects[route.object] {
@@ -222,3 +230,6 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 		})
 	})
 }
+
+// testSSHKey is an SSH public key for tests (its private half is discarded).
+const testSSHKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHyQUY6ZbIRhoUXtWVgUTtZcCz0GqJS7oPRgSXnI9ZcO isolation@test"

@@ -23,6 +23,7 @@ const (
 	Channel     = "sch" // sales channel
 	Transaction = "trn"
 	Import      = "imp"
+	SFTPKey     = "ssh"
 )
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
@@ -66,6 +67,8 @@ func name(prefix string) string {
 		return "transaction"
 	case Import:
 		return "import"
+	case SFTPKey:
+		return "sFTP key"
 	}
 	return "object"
 }
