@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 PGURL     ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: help build run test test-postgres lint bench generate verify fuzz
+.PHONY: help build run test test-postgres lint bench generate verify fuzz test-segment-node
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ test: ## run every test with -race (SQLite; PostgreSQL too when OMO_TEST_POSTGRE
 
 test-postgres: ## run every test on PostgreSQL only
 	OMO_TEST_POSTGRES_URL='$(PGURL)' OMO_TEST_ENGINES=postgres $(GO) test -race -count=1 -timeout 30m ./...
+
+test-segment-node: build ## Segment's official Node library (@segment/analytics-node from npm) against bin/omo
+	cd test/segment-node && npm ci --no-audit --no-fund && OMO_BIN=../../$(BIN) node test.mjs
 
 lint: ## vet and format check
 	$(GO) vet ./...
@@ -43,3 +46,5 @@ bench: build ## measure the figures in docs/performance.md (SQLite, then Postgre
 	./bin/omobench --omo $(BIN) --db sqlite --scenarios bulk --out bin/bench-results.md
 	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios identify,lookup --out bin/bench-results.md
 	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios bulk --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db sqlite --scenarios batch --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios batch --out bin/bench-results.md
