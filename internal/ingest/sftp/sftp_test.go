@@ -31,7 +31,7 @@ type fixture struct {
 	port   string
 }
 
-func start(t *testing.T, db *sqldb.DB) fixture {
+func start(t testing.TB, db *sqldb.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
 	srv, err := sftp.New(ctx, db, slog.New(slog.DiscardHandler))
@@ -56,7 +56,7 @@ func start(t *testing.T, db *sqldb.DB) fixture {
 func (f fixture) user() string { return id.Format(id.Tenant, f.tenant.ID) }
 
 // sshKey makes an ed25519 key pair with ssh-keygen and authorises it.
-func (f fixture) sshKey(t *testing.T) string {
+func (f fixture) sshKey(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	keyPath := filepath.Join(dir, "id_ed25519")
@@ -240,4 +240,45 @@ func TestSFTP_PasswordIsAnImportKey(t *testing.T) {
 			t.Errorf("another tenant's /archive: %v %v", archive, err)
 		}
 	})
+}
+
+// BenchmarkSFTPUpload50MB drops a 50 MB file with the OpenSSH sftp client
+// and reports the seconds until the client's put returns, which is when the
+// file is stored in the database and its import queued.
+// Run: go test ./internal/ingest/sftp -run X -bench Upload50MB -benchtime 3x
+func BenchmarkSFTPUpload50MB(b *testing.B) {
+	if _, err := exec.LookPath("sftp"); err != nil {
+		b.Skip("the OpenSSH sftp client is not installed")
+	}
+	for _, e := range sqldbtest.Engines() {
+		b.Run(string(e), func(b *testing.B) {
+			db := sqldbtest.Open(b, e)
+			f := start(b, db)
+			key := f.sshKey(b)
+			if err := db.SaveImportMapping(context.Background(), f.tenant.ID, sftp.FolderMapping("customers"),
+				`{"kind":"customers","fields":{"email":{"column":"email"}}}`); err != nil {
+				b.Fatal(err)
+			}
+			file := filepath.Join(b.TempDir(), "big.csv")
+			var sb strings.Builder
+			sb.WriteString("email\n")
+			for i := 0; sb.Len() < 50<<20; i++ {
+				fmt.Fprintf(&sb, "customer-%09d@bench.omo-shop.hk\n", i)
+			}
+			if err := os.WriteFile(file, []byte(sb.String()), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			batch := filepath.Join(b.TempDir(), "batch")
+			_ = os.WriteFile(batch, []byte("put "+file+" /inbox/customers/big.csv\n"), 0o600)
+			b.SetBytes(int64(sb.Len()))
+			for b.Loop() {
+				cmd := exec.Command("sftp", "-b", batch, "-i", key, "-P", f.port, "-o", "StrictHostKeyChecking=no",
+					"-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", f.user()+"@127.0.0.1")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("sftp: %v %s", err, out)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/upload")
+		})
+	}
 }
