@@ -64,6 +64,7 @@ type config struct {
 	preloadLimit             time.Duration
 	quietCores               float64
 	segmentClients           int
+	salesClients             int
 }
 
 func main() {
@@ -91,8 +92,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.engine, "db", "sqlite", "sqlite or postgres")
 	fs.StringVar(&c.postgresURL, "postgres-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"an existing PostgreSQL database on loopback; the bench creates omo_bench_<unix> next to it and drops it afterwards")
-	fs.StringVar(&scenarios, "scenarios", "identify,lookup,bulk", "comma-separated: identify, lookup, bulk, batch (the tracking API's /v1/batch)")
+	fs.StringVar(&scenarios, "scenarios", "identify,lookup,bulk", "comma-separated: identify, lookup, bulk, batch (the tracking API's /v1/batch), sales (POST /v1/transactions)")
 	fs.IntVar(&c.segmentClients, "segment-clients", 16, "concurrent clients of the batch scenario")
+	fs.IntVar(&c.salesClients, "sales-clients", 32, "concurrent clients of the sales scenario (POST /v1/transactions)")
 	fs.IntVar(&c.preload, "preload", 20000, "customers created over HTTP before the identify and lookup runs")
 	fs.DurationVar(&c.preloadLimit, "preload-time-limit", 3*time.Minute, "stop the preload after this long and go on with the customers created")
 	fs.IntVar(&c.clients, "clients", 50, "concurrent HTTP clients")
@@ -134,7 +136,7 @@ func parseFlags(args []string) (config, error) {
 	for _, s := range strings.Split(scenarios, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "identify", "lookup", "bulk", "batch":
+		case "identify", "lookup", "bulk", "batch", "sales":
 			c.scenarios[s] = true
 		case "":
 		default:
@@ -245,6 +247,12 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 	}
 	if cfg.scenarios["batch"] {
 		if err := b.batchScenario(ctx); err != nil {
+			b.write(stdout)
+			return err
+		}
+	}
+	if cfg.scenarios["sales"] {
+		if err := b.salesScenario(ctx); err != nil {
 			b.write(stdout)
 			return err
 		}

@@ -117,6 +117,17 @@ func (b *batcher) run(batch []*writeReq) {
 			r.err = b.runOne(stx, q, r)
 		}
 	}
+	var done []*Tx
+	for _, r := range batch {
+		if r.err == nil {
+			done = append(done, r.tx)
+		}
+	}
+	if err := b.db.insertJobs(ctx, stx, nil, done...); err != nil {
+		_ = stx.Rollback()
+		finish(batch, err)
+		return
+	}
 	if err := stx.Commit(); err != nil {
 		_ = stx.Rollback()
 		finish(batch, fmt.Errorf("sqldb: commit: %w", err))

@@ -140,6 +140,7 @@ type Tx struct {
 	sqlTx       *sql.Tx
 	pgxTx       pgx.Tx
 	afterCommit []func()
+	jobs        []river.InsertManyParams // enqueued, inserted before the commit
 }
 
 // AfterCommit runs f once the transaction is durably committed.
@@ -147,11 +148,45 @@ func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f)
 
 // Enqueue inserts a job in this transaction: it runs only if the transaction
 // commits, and it cannot be lost once it does.
-func (tx *Tx) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+func (tx *Tx) Enqueue(_ context.Context, args river.JobArgs, opts *river.InsertOpts) error {
 	if tx.db.jobs == nil {
 		return errors.New("sqldb: Enqueue before UseJobs")
 	}
-	return tx.db.jobs.insertTx(ctx, tx, args, opts)
+	tx.jobs = append(tx.jobs, river.InsertManyParams{Args: args, InsertOpts: opts})
+	return nil
+}
+
+// insertJobs inserts the jobs of the given calls' transactions into the
+// database transaction that is about to commit.
+func (db *DB) insertJobs(ctx context.Context, sqlTx *sql.Tx, pgxTx pgx.Tx, txs ...*Tx) error {
+	var params []river.InsertManyParams
+	for _, t := range txs {
+		for _, p := range t.jobs {
+			params = appendMerged(params, p)
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	return db.jobs.insertMany(ctx, sqlTx, pgxTx, params)
+}
+
+// mergeableJob is job args that can absorb the next job of its kind
+// (transaction.RecordedJob): a group commit then queues one job, not dozens.
+type mergeableJob interface {
+	Merge(next any) (any, bool)
+}
+
+func appendMerged(params []river.InsertManyParams, p river.InsertManyParams) []river.InsertManyParams {
+	if n := len(params); n > 0 && p.InsertOpts == nil && params[n-1].InsertOpts == nil {
+		if m, ok := params[n-1].Args.(mergeableJob); ok {
+			if merged, ok := m.Merge(p.Args); ok {
+				params[n-1].Args = merged.(river.JobArgs)
+				return params
+			}
+		}
+	}
+	return append(params, p)
 }
 
 // Now is the transaction's clock.
@@ -197,6 +232,9 @@ func (db *DB) pgWriteOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	tx := &Tx{Querier: pgxQuerier{ptx}, db: db, pgxTx: ptx}
 	if err := callSafely(fn, tx); err != nil {
+		return err
+	}
+	if err := db.insertJobs(ctx, nil, ptx, tx); err != nil {
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {

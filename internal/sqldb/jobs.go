@@ -72,15 +72,22 @@ func (db *DB) UseJobs(opts JobOptions) error {
 	return nil
 }
 
-func (j *jobs) insertTx(ctx context.Context, tx *Tx, args river.JobArgs, opts *river.InsertOpts) error {
+// insertMany inserts the jobs a transaction enqueued, in that transaction.
+// Jobs are inserted once per commit rather than per Enqueue call: River's
+// insert is its costliest statement on SQLite, and a group commit of dozens
+// of writes then pays for it once.
+func (j *jobs) insertMany(ctx context.Context, sqlTx *sql.Tx, pgxTx pgx.Tx, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
 	var err error
 	if j.pg != nil {
-		_, err = j.pg.InsertTx(ctx, tx.pgxTx, args, opts)
+		_, err = j.pg.InsertManyFastTx(ctx, pgxTx, params)
 	} else {
-		_, err = j.sqlite.InsertTx(ctx, tx.sqlTx, args, opts)
+		_, err = j.sqlite.InsertManyFastTx(ctx, sqlTx, params)
 	}
 	if err != nil {
-		return fmt.Errorf("sqldb: enqueue %s: %w", args.Kind(), err)
+		return fmt.Errorf("sqldb: enqueue %d jobs: %w", len(params), err)
 	}
 	return nil
 }

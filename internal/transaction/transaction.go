@@ -269,3 +269,14 @@ type RecordedJob struct {
 
 // Kind names the job.
 func (RecordedJob) Kind() string { return "transaction.recorded" }
+
+// Merge folds the next job of the same tenant into this one, so a group
+// commit of many sales queues one job. Order is kept.
+func (j RecordedJob) Merge(next any) (any, bool) {
+	n, ok := next.(RecordedJob)
+	if !ok || n.TenantID != j.TenantID || len(j.TransactionIDs)+len(n.TransactionIDs) > 1000 {
+		return nil, false
+	}
+	ids := append(append(make([]string, 0, len(j.TransactionIDs)+len(n.TransactionIDs)), j.TransactionIDs...), n.TransactionIDs...)
+	return RecordedJob{TenantID: j.TenantID, TransactionIDs: ids}, true
+}

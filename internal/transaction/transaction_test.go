@@ -153,3 +153,21 @@ func TestMatchReturn(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordedJob_Merge(t *testing.T) {
+	t.Parallel()
+	a := RecordedJob{TenantID: "t1", TransactionIDs: []string{"x"}}
+	m, ok := a.Merge(RecordedJob{TenantID: "t1", TransactionIDs: []string{"y", "z"}})
+	if !ok || len(m.(RecordedJob).TransactionIDs) != 3 || m.(RecordedJob).TransactionIDs[2] != "z" {
+		t.Errorf("same tenant: %v %v", m, ok)
+	}
+	if _, ok := a.Merge(RecordedJob{TenantID: "t2", TransactionIDs: []string{"y"}}); ok {
+		t.Error("merged jobs of two tenants")
+	}
+	if _, ok := a.Merge("other kind"); ok {
+		t.Error("merged another kind")
+	}
+	if len(a.TransactionIDs) != 1 {
+		t.Error("Merge changed its receiver")
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// The targets of POST /v1/transactions (issue 3 §5).
+const (
+	targetSales    = 2000 // purchases/s acknowledged
+	targetSalesP99 = 25 * time.Millisecond
+	salesCustomers = 2000 // known customers the purchases are spread over
+)
+
+// salesScenario drives POST /v1/transactions with 3-line purchases by known
+// customers (customer_id) at one store from --sales-clients concurrent
+// clients. Every receipt number is new; a purchase counts as acknowledged
+// when it answered 201 (the group commit it joined is on disk).
+func (b *bench) salesScenario(ctx context.Context) error {
+	cfg, rep := b.cfg, b.rep
+	t, err := createTenant(ctx, cfg.omo, b.dbURL, "omobench-sales")
+	if err != nil {
+		return err
+	}
+	p, err := startServe(ctx, cfg.omo, b.dbURL, filepath.Join(b.dir, "omo-serve-sales.log"))
+	if err != nil {
+		return err
+	}
+	defer p.kill()
+	c := newAPIClient(p.addr, t.APIKey, cfg.salesClients)
+	if err := c.raiseRateLimit(ctx, cfg.rateLimit); err != nil {
+		return err
+	}
+	customers, err := salesSetup(ctx, c)
+	if err != nil {
+		return err
+	}
+	probe := cpuProbe{pid: p.cmd.Process.Pid, db: b.dbProcess()}
+	b.quiet(ctx, "sales", p.cmd.Process.Pid)
+	b.logf("sales: %d clients posting 3-line purchases for %s", cfg.salesClients, cfg.duration)
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	r := runLoad(ctx, cfg.salesClients, cfg.duration, cfg.maxRequests, probe, func(ctx context.Context, w *worker, seq int) outcome {
+		status, err := c.do(ctx, http.MethodPost, "/v1/transactions", salesBody(run, seq, customers[w.rng.IntN(len(customers))]), &w.buf)
+		o := outcome{status: status, err: err}
+		if err == nil && status != http.StatusCreated {
+			o.bad = fmt.Sprintf("status %d: %.200s", status, w.buf.String())
+		}
+		return o
+	})
+	rate := float64(r.Requests-r.Errors) / r.Elapsed.Seconds()
+	b.logf("sales: %d purchases, %.0f/s, p99 %s, %d errors (%s) %v", r.Requests, rate, r.Lat.P99, r.Errors, r.statusSummary(), r.FirstErrs)
+	s := fmt.Sprintf("POST /v1/transactions (HTTP, %d clients, 3-line purchases by known customers)", cfg.salesClients)
+	rep.check(s, "purchases acknowledged durably", thousands(rate)+" req/s", ">= 2,000 req/s", rate >= targetSales)
+	rep.add(s, "latency p50 / p95", ms(r.Lat.P50)+" / "+ms(r.Lat.P95))
+	rep.check(s, "latency p99", ms(r.Lat.P99), "< 25 ms", r.Lat.P99 < targetSalesP99)
+	rep.check(s, "errors (non-201)", fmt.Sprintf("%d of %s (%s)", r.Errors, thousands(float64(r.Requests)), r.statusSummary()), "0", r.Errors == 0)
+	rep.add(s, r.CPU.label(), r.CPU.String())
+	for _, e := range r.FirstErrs {
+		rep.note("sales error: %s", e)
+	}
+	_, err = p.stop(time.Minute)
+	return err
+}
+
+// salesSetup creates the store, the POS sales channel and the known customers.
+func salesSetup(ctx context.Context, c *apiClient) ([]string, error) {
+	var buf bytes.Buffer
+	for _, call := range []struct{ path, body string }{
+		{"/v1/locations", `{"code":"CWB","type":"store","names":{"en":"Causeway Bay"},"time_zone":"Asia/Hong_Kong","currency":"HKD"}`},
+		{"/v1/sales_channels", `{"code":"pos","type":"pos","names":{"en":"Store POS"}}`},
+	} {
+		if status, err := c.do(ctx, http.MethodPost, call.path, []byte(call.body), &buf); err != nil || status != http.StatusCreated {
+			return nil, fmt.Errorf("sales setup %s: %d %v %s", call.path, status, err, buf.String())
+		}
+	}
+	ids := make([]string, 0, salesCustomers)
+	for i := range salesCustomers {
+		body := fmt.Sprintf(`{"identifiers":{"external":[{"type":"pos","value":"SALES-%d"}]},"source":"pos"}`, i)
+		status, err := c.do(ctx, http.MethodPost, "/v1/customers", []byte(body), &buf)
+		if err != nil || status/100 != 2 {
+			return nil, fmt.Errorf("sales setup customer %d: %d %v", i, status, err)
+		}
+		var out struct{ ID string }
+		if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
+			return nil, err
+		}
+		ids = append(ids, out.ID)
+	}
+	return ids, nil
+}
+
+// salesBody is a 3-line purchase with a new receipt number.
+func salesBody(run string, seq int, customerID string) []byte {
+	return fmt.Appendf(nil, `{"kind":"purchase","sales_channel":"pos","location":"CWB","register":"R1","receipt_number":"%s-%d",`+
+		`"occurred_at":%q,"customer_id":%q,"lines":[`+
+		`{"sku":"TEE-M","name":"Linen tee","category":"tops","quantity":2,"unit_price":12900,"discount":2580},`+
+		`{"sku":"CAP","name":"Cap","category":"accessories","quantity":1,"unit_price":9900},`+
+		`{"sku":"SOCK-3","name":"Socks","category":"accessories","quantity":3,"unit_price":3900}],`+
+		`"tenders":[{"type":"card","amount":44820}]}`, run, seq, time.Now().UTC().Format(time.RFC3339Nano), customerID)
+}
