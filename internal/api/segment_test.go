@@ -51,11 +51,8 @@ type eventJSON struct {
 	Properties map[string]any `json:"properties"`
 }
 
-var msgSeq int
-
 func msg(typ string, kv ...any) map[string]any {
-	msgSeq++
-	m := map[string]any{"type": typ, "messageId": fmt.Sprintf("m-%d-%d", msgSeq, uniq.Add(1)), "timestamp": "2026-11-20T07:04:05Z"}
+	m := map[string]any{"type": typ, "messageId": fmt.Sprintf("m-%d", uniq.Add(1)), "timestamp": "2026-11-20T07:04:05Z"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i].(string)] = kv[i+1]
 	}
