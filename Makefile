@@ -29,9 +29,11 @@ lint: ## vet and format check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
+FUZZ_PKGS ?= ./internal/customer ./internal/ingest ./internal/event ./internal/api
+
 fuzz: ## run each fuzz target for 30 s
-	@for f in $$($(GO) test ./internal/customer -list 'Fuzz.*' | grep ^Fuzz); do \
-		$(GO) test ./internal/customer -run '^$$' -fuzz "^$$f$$" -fuzztime 30s || exit 1; done
+	@for p in $(FUZZ_PKGS); do for f in $$($(GO) test $$p -list 'Fuzz.*' | grep ^Fuzz); do \
+		$(GO) test $$p -run '^$$' -fuzz "^$$f$$" -fuzztime 30s || exit 1; done; done
 
 generate: ## regenerate docs/api/openapi.json from the code
 	$(GO) run ./cmd/omo openapi > docs/api/openapi.json

@@ -102,7 +102,6 @@ func newCSVReader(r io.Reader, delim rune) (*csvReader, error) {
 
 func (c *csvReader) Next() (Row, error) {
 	rec, err := c.r.Read()
-	line, _ := c.r.FieldPos(0)
 	if errors.Is(err, io.EOF) {
 		return Row{}, io.EOF
 	}
@@ -113,6 +112,7 @@ func (c *csvReader) Next() (Row, error) {
 		}
 		return Row{}, err
 	}
+	line, _ := c.r.FieldPos(0) // a record read without error has a field
 	if len(rec) != len(c.header) {
 		return Row{}, &RowError{Line: line, Raw: rec,
 			Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), len(c.header))}
