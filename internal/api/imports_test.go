@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -197,6 +198,46 @@ func TestImports_RejectsBadRequests(t *testing.T) {
 		im := s.runImport(t, c, s.upload(t, c.Secret, "empty.csv", []byte("\n"), map[string]string{"mapping": `{"kind":"customers","fields":{"email":{"column":"e"}}}`}))
 		if im["status"] != "failed" || !strings.Contains(im["error"].(string), "header") {
 			t.Errorf("import of a file with no header: %v", im)
+		}
+	})
+}
+
+func TestImports_EventsStitchAndApplyOnce(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		t.Parallel()
+		s := newServer(t, db)
+		sh := s.newShop(t)
+		anon, user := fmt.Sprintf("anon-%d", uniq.Add(1)), fmt.Sprintf("user-%d", uniq.Add(1))
+		mail := email("clicks")
+		file := strings.Join([]string{
+			fmt.Sprintf(`{"type":"page","name":"Home","anon":%q,"at":"2026-11-20T10:00:00Z"}`, anon),
+			fmt.Sprintf(`{"type":"track","name":"Product Viewed","anon":%q,"at":"2026-11-20T10:01:00Z","props":{"sku":"TEE-M","price":129.9}}`, anon),
+			fmt.Sprintf(`{"type":"identify","anon":%q,"user":%q,"at":"2026-11-20T10:05:00Z","traits":{"email":%q,"firstName":"Mei"}}`, anon, user, mail),
+			fmt.Sprintf(`{"type":"track","name":"Order Completed","user":%q,"at":"2026-11-20T10:09:00Z","props":{"order_id":"W-%d","currency":"HKD","products":[{"sku":"TEE-M","quantity":1,"price":129.9}]}}`, user, uniq.Add(1)),
+			`{"type":"track","name":"Orphan","at":"2026-11-20T10:10:00Z"}`,
+			`{"type":"track","name":"Late","anon":"x","at":"yesterday"}`,
+		}, "\n") + "\n"
+		mapping := `{"kind":"events","format":"jsonl","sales_channel_note":"","fields":{"type":{"column":"type"},"name":{"column":"name"},
+			"anonymous_id":{"column":"anon"},"user_id":{"column":"user"},"timestamp":{"column":"at"},"properties":{"column":"props"},
+			"traits":{"column":"traits"},"sales_channel":{"value":"web"}}}`
+		mapping = strings.ReplaceAll(strings.ReplaceAll(mapping, "\n", ""), `"sales_channel_note":"",`, "")
+		first := s.runImport(t, sh.caller, s.upload(t, sh.Secret, "events.jsonl", []byte(file), map[string]string{"mapping": mapping}))
+		if got := counts(first); got["rows_read"] != 6 || got["accepted"] != 4 || got["rejected"] != 2 || got["transactions_created"] != 1 {
+			rej := s.must(t, http.StatusOK, http.MethodGet, "/v1/imports/"+first["id"].(string)+"/rejections", sh.Secret, nil, nil)
+			t.Errorf("first import %v; rejections:\n%s", got, rej.Raw)
+		}
+		again := s.runImport(t, sh.caller, s.upload(t, sh.Secret, "events.jsonl", []byte(file), map[string]string{"mapping": mapping}))
+		if got := counts(again); got["duplicates"] != 4 || got["accepted"] != 0 {
+			t.Errorf("the same file again %v", got)
+		}
+		found := decode[page[customerJSON]](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers?email="+mail, sh.Secret, nil, nil))
+		if len(found.Data) != 1 {
+			t.Fatalf("customer by email: %+v", found)
+		}
+		evs := decode[page[map[string]any]](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+found.Data[0].ID+"/events", sh.Secret, nil, nil))
+		if len(evs.Data) != 4 {
+			t.Errorf("the known customer has %d events, want the 4 from before and after login", len(evs.Data))
 		}
 	})
 }

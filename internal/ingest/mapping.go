@@ -61,13 +61,13 @@ var kindFields = map[string][]string{
 	KindTransactions: {"receipt_number", "register", "location", "sales_channel", "occurred_at", "currency", "external_id",
 		"sku", "name", "category", "quantity", "unit_price", "discount", "tax", "associate_id",
 		"customer.email", "customer.phone", "customer.card_number", "customer.external.", "customer.traits.", "customer.attributes."},
-	KindEvents: {"type", "name", "timestamp", "message_id", "user_id", "anonymous_id", "properties."},
+	KindEvents: {"type", "name", "timestamp", "message_id", "user_id", "anonymous_id", "properties", "properties.", "traits", "traits.", "sales_channel"},
 }
 
 // required fields per kind (a constant counts).
 var kindRequired = map[string][]string{
 	KindTransactions: {"receipt_number", "sales_channel", "occurred_at", "sku", "quantity", "unit_price", "currency"},
-	KindEvents:       {"name", "timestamp"},
+	KindEvents:       {"timestamp"},
 }
 
 // Validate checks a mapping and fills its defaults; field errors are named
@@ -131,6 +131,11 @@ func (m *Mapping) ValidateAt(base string) error {
 	if sc, ok := m.Fields["sales_channel"]; ok && sc.Column == "" && !location.ValidCode(sc.Value) {
 		bad("fields.sales_channel.value", "a sales channel code", sc.Value)
 	}
+	if _, u := m.Fields["user_id"]; m.Kind == KindEvents && !u {
+		if _, a := m.Fields["anonymous_id"]; !a {
+			bad("fields", "map user_id or anonymous_id: every event belongs to someone", nil)
+		}
+	}
 	if m.Kind == KindCustomers && !hasIdentifierField(m.Fields, "") {
 		bad("fields", "map at least one identifier: email, phone, card_number or external.<type>", nil)
 	}
@@ -184,7 +189,9 @@ func (m Mapping) value(row Row, f string) (string, error) {
 	v := ""
 	if src.Column != "" {
 		var present bool
-		if v, present = row.Values[src.Column]; !present && src.Value == "" {
+		// A CSV row has every column of the header; a JSON Lines record
+		// simply leaves out what it does not have.
+		if v, present = row.Values[src.Column]; !present && src.Value == "" && m.Format != FormatJSONL {
 			return "", fmt.Errorf("has no column %q (field %s)", src.Column, f)
 		}
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
+	"github.com/omo-platform/omo/internal/event"
 	"github.com/omo-platform/omo/internal/sqldb"
 )
 
@@ -140,7 +142,7 @@ func (l *loader) read(ctx context.Context) (string, error) {
 }
 
 func (l *loader) newChunk(from int64) {
-	l.chunk = sqldb.ImportChunk{TenantID: l.im.TenantID, ImportID: l.im.ID, From: from}
+	l.chunk = sqldb.ImportChunk{TenantID: l.im.TenantID, ImportID: l.im.ID, From: from, EventChannel: l.m.Fields["sales_channel"].Value}
 	l.receipts = map[string]int{}
 }
 
@@ -183,8 +185,13 @@ func (l *loader) add(ctx context.Context, row Row) error {
 		r.Params.Lines = append(r.Params.Lines, s.line)
 		r.Lines = append(r.Lines, int64(row.Line))
 		r.Raw = append(r.Raw, raw)
-	default:
-		l.reject(int64(row.Line), l.m.Kind+" imports are not supported yet", row.Raw)
+	case KindEvents:
+		e, err := l.mapper.eventRow(row, time.Now().UTC())
+		if err != nil {
+			l.reject(int64(row.Line), err.Error(), row.Raw)
+			return nil
+		}
+		l.chunk.Events = append(l.chunk.Events, sqldb.ImportItem[event.Event]{Params: e, Lines: []int64{int64(row.Line)}, Raw: [][]string{raw}})
 	}
 	return nil
 }

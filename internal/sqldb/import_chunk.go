@@ -9,6 +9,7 @@ import (
 
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/event"
 	"github.com/omo-platform/omo/internal/tenant"
 	"github.com/omo-platform/omo/internal/transaction"
 )
@@ -21,7 +22,10 @@ type ImportChunk struct {
 	From, To   int64 // rows consumed before and after the chunk
 	Customers  []ImportItem[IdentifyParams]
 	Receipts   []ImportItem[RecordParams]
-	Rejections []Rejection // rows the mapping already refused
+	Events     []ImportItem[event.Event]
+	// EventChannel is the sales channel code order events record in ("": none).
+	EventChannel string
+	Rejections   []Rejection // rows the mapping already refused
 }
 
 // ImportItem is one thing to load and the file rows it came from (their
@@ -59,6 +63,11 @@ func (db *DB) ApplyImportChunk(ctx context.Context, c ImportChunk) error {
 		return err
 	}
 	receipts := prepareReceipts(t, c.Receipts, db)
+	evp := RecordEventsParams{TenantID: c.TenantID, Actor: Actor{Actor: "import:" + c.ImportID}}
+	for _, e := range c.Events {
+		evp.Events = append(evp.Events, e.Params)
+	}
+	events := prepareEvents(t, evp, c.EventChannel, db.Now())
 	return db.writeTxAlone(ctx, func(tx *Tx) error {
 		var checkpoint int64
 		if err := tx.QueryRow(ctx, `SELECT checkpoint FROM imports WHERE tenant_id = $1 AND id = $2`+lockFor(tx),
@@ -81,8 +90,45 @@ func (db *DB) ApplyImportChunk(ctx context.Context, c ImportChunk) error {
 			return err
 		}
 		rejections = append(rejections, rj...)
+		rj, err = applyEvents(ctx, tx, t, c.Events, evp, events, &n)
+		if err != nil {
+			return err
+		}
+		rejections = append(rejections, rj...)
 		return finishChunk(ctx, tx, c, rejections, n, ids)
 	})
+}
+
+// applyEvents records a chunk's events through the tracking API's path.
+func applyEvents(ctx context.Context, tx *Tx, t tenant.Tenant, es []ImportItem[event.Event], p RecordEventsParams, items []eventItem, n *importCounts) ([]Rejection, error) {
+	if len(es) == 0 {
+		return nil, nil
+	}
+	for i := range items {
+		items[i].res = items[i].prep
+	}
+	if err := recordEventsTx(ctx, tx, t, p, items); err != nil {
+		return nil, err
+	}
+	var out []Rejection
+	for i, it := range es {
+		switch r := items[i].res; r.Status {
+		case EventDropped:
+			out = append(out, rejectItem(it.Lines, it.Raw, apperr.New(apperr.Invalid, "%s", r.Reason))...)
+			n.rejected += int64(len(it.Lines))
+		case EventDuplicate:
+			n.duplicates += int64(len(it.Lines))
+		default:
+			n.accepted += int64(len(it.Lines))
+			if r.CustomerCreated {
+				n.created++
+			}
+			if r.TransactionID != "" {
+				n.transactions++
+			}
+		}
+	}
+	return out, nil
 }
 
 func applyCustomers(ctx context.Context, tx *Tx, t tenant.Tenant, cs []ImportItem[IdentifyParams], items []batchItem, preErrs []error, n *importCounts) ([]Rejection, error) {
