@@ -141,6 +141,9 @@ type Tx struct {
 	pgxTx       pgx.Tx
 	afterCommit []func()
 	jobs        []river.InsertManyParams // enqueued, inserted before the commit
+	// lineRows, when set, collects transaction lines for one multi-row
+	// insert at the end (an import chunk: nothing in it reads lines back).
+	lineRows *[][]any
 }
 
 // AfterCommit runs f once the transaction is durably committed.

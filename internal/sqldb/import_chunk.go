@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,12 +18,12 @@ import (
 // ImportChunk is a run of an import's rows, mapped, with the checkpoint it
 // moves: it is applied with the checkpoint in one transaction, or not at all.
 type ImportChunk struct {
-	TenantID   string
-	ImportID   string
-	From, To   int64 // rows consumed before and after the chunk
-	Customers  []ImportItem[IdentifyParams]
-	Receipts   []ImportItem[RecordParams]
-	Events     []ImportItem[event.Event]
+	TenantID  string
+	ImportID  string
+	From, To  int64 // rows consumed before and after the chunk
+	Customers []ImportItem[IdentifyParams]
+	Receipts  []ImportItem[RecordParams]
+	Events    []ImportItem[event.Event]
 	// EventChannel is the sales channel code order events record in ("": none).
 	EventChannel string
 	Rejections   []Rejection // rows the mapping already refused
@@ -180,12 +181,28 @@ func prepareReceipts(t tenant.Tenant, rs []ImportItem[RecordParams], db *DB) []p
 func applyReceipts(ctx context.Context, tx *Tx, t tenant.Tenant, rs []preparedReceipt, n *importCounts) ([]Rejection, []string, error) {
 	var out []Rejection
 	var ids []string
+	// Lines go in at the end, in large multi-row inserts: an import links no
+	// return to a purchase, so nothing in the chunk reads them back.
+	var lineRows [][]any
+	tx.lineRows = &lineRows
+	defer func() { tx.lineRows = nil }()
+	// A chunk holds many receipts of few customers: once a customer's
+	// identifiers and traits have been applied, later receipts naming the
+	// same ones would change nothing, and take the customer by id.
+	known := map[string]string{}
 	for _, r := range rs {
 		lines := int64(len(r.item.Lines))
 		err := r.err
 		var res *RecordResult
 		if err == nil {
-			res, err = recordTx(ctx, tx, t, r.item.Params, r.totals, r.claims, r.hash)
+			p, claims, key := r.item.Params, r.claims, identityKey(r.item.Params.Customer, r.claims)
+			if cid, ok := known[key]; ok && key != "" {
+				p.Customer, p.CustomerID, claims = nil, cid, nil
+			}
+			res, err = recordTx(ctx, tx, t, p, r.totals, claims, r.hash)
+			if err == nil && res.Created && key != "" && res.Transaction.CustomerID != "" {
+				known[key] = res.Transaction.CustomerID
+			}
 		}
 		switch {
 		case err != nil && apperr.KindOf(err) == apperr.Internal:
@@ -206,7 +223,27 @@ func applyReceipts(ctx context.Context, tx *Tx, t tenant.Tenant, rs []preparedRe
 			ids = append(ids, res.Transaction.ID)
 		}
 	}
+	if err := insertLines(ctx, tx, lineRows); err != nil {
+		return nil, nil, err
+	}
 	return out, ids, nil
+}
+
+// identityKey is what makes two receipts' customers the same request: the
+// normalised identifiers and the traits ("" when there is no customer).
+func identityKey(c *IdentifyParams, claims []customer.Claim) string {
+	if c == nil || len(claims) == 0 || len(c.Consents) > 0 {
+		return ""
+	}
+	raw, err := json.Marshal(struct {
+		Claims []customer.Claim
+		Traits customer.Traits
+		Source string
+	}{claims, c.Traits, c.Source})
+	if err != nil {
+		return ""
+	}
+	return string(raw)
 }
 
 // rejectItem turns an item's error into a rejection of each of its rows.

@@ -118,7 +118,9 @@ func insertTransaction(ctx context.Context, tx *Tx, t transaction.Transaction, k
 		}
 		lines[i] = []any{t.TenantID, t.ID, l.Number, l.SKU, l.Name, l.Category, l.Quantity, l.UnitPrice, l.Discount, l.Tax, l.Total, orig}
 	}
-	if err := insertRows(ctx, tx, "transaction_lines", "tenant_id, transaction_id, line_number, sku, name, category, quantity, unit_price, discount, tax, total, original_line", lines, ""); err != nil {
+	if tx.lineRows != nil && t.OriginalID == "" {
+		*tx.lineRows = append(*tx.lineRows, lines...)
+	} else if err := insertLines(ctx, tx, lines); err != nil {
 		return err
 	}
 	tenders := make([][]any, len(t.Tenders))
@@ -126,6 +128,11 @@ func insertTransaction(ctx context.Context, tx *Tx, t transaction.Transaction, k
 		tenders[i] = []any{t.TenantID, t.ID, i + 1, td.Type, td.Amount, td.Reference}
 	}
 	return insertRows(ctx, tx, "transaction_tenders", "tenant_id, transaction_id, position, type, amount, reference", tenders, "")
+}
+
+func insertLines(ctx context.Context, tx *Tx, rows [][]any) error {
+	return insertRows(ctx, tx, "transaction_lines",
+		"tenant_id, transaction_id, line_number, sku, name, category, quantity, unit_price, discount, tax, total, original_line", rows, "")
 }
 
 // addCustomerSales adds a transaction to its customer's purchase aggregates.
