@@ -4,7 +4,9 @@
 package id
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -28,6 +30,13 @@ const (
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
 func New() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Before returns the smallest UUIDv7 of the millisecond of t: every id New
+// made before t sorts below it as text.
+func Before(t time.Time) string {
+	ms := uint64(t.UnixMilli())
+	return fmt.Sprintf("%08x-%04x-7000-8000-000000000000", ms>>16, ms&0xffff)
+}
 
 // Format shows a stored UUID with its type prefix: cus_0190f0c2…
 func Format(prefix, raw string) string {

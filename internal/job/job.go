@@ -22,6 +22,7 @@ func Workers(db *sqldb.DB) *river.Workers {
 	river.AddWorker(w, &idempotencyCleanupWorker{db: db})
 	river.AddWorker(w, &transactionRecordedWorker{db: db})
 	river.AddWorker(w, &importWorker{db: db})
+	river.AddWorker(w, &uploadCleanupWorker{db: db})
 	return w
 }
 
@@ -30,6 +31,9 @@ func Periodic() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return IdempotencyCleanup{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return UploadCleanup{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }
@@ -101,4 +105,21 @@ func (w *importWorker) Timeout(*river.Job[sqldb.ImportJob]) time.Duration { retu
 
 func (w *importWorker) Work(ctx context.Context, j *river.Job[sqldb.ImportJob]) error {
 	return ingest.Run(ctx, w.db, j.Args.TenantID, j.Args.ImportID)
+}
+
+// UploadCleanup removes the stored parts of uploads that never became an
+// import (the process died mid-upload).
+type UploadCleanup struct{}
+
+// Kind names the job.
+func (UploadCleanup) Kind() string { return "imports.upload_cleanup" }
+
+type uploadCleanupWorker struct {
+	river.WorkerDefaults[UploadCleanup]
+	db *sqldb.DB
+}
+
+func (w *uploadCleanupWorker) Work(ctx context.Context, _ *river.Job[UploadCleanup]) error {
+	_, err := w.db.DeleteAbandonedImportFiles(ctx)
+	return err
 }

@@ -70,55 +70,89 @@ const fileChunkSize = 1 << 20
 const MaxImportFile = 512 << 20
 
 // CreateImport stores the file and the import, and enqueues the job that
-// runs it, in one transaction: once this returns, the import will run even
-// if the process dies at once.
+// runs it: once this returns, the import will run even if the process dies
+// at once. The file goes in 1 MiB rows over several transactions (so a
+// large file never sits in memory); the import becomes visible and queued
+// only in the last one, and a crash before it leaves only rows that
+// DeleteAbandonedImportFiles removes.
 func (db *DB) CreateImport(ctx context.Context, p CreateImportParams) (Import, error) {
-	var chunks [][]byte
+	im := Import{TenantID: p.TenantID, ID: id.New(), Kind: p.Kind, Status: "queued", Mapping: p.Mapping, MappingName: p.MappingName,
+		Origin: p.Origin, FileName: p.FileName, Actor: p.Actor, CreatedAt: db.Now()}
+	if im.Origin == "" {
+		im.Origin = "api"
+	}
 	h := sha256.New()
-	var size int64
+	buf := make([]byte, fileChunkSize)
 	for {
-		buf := make([]byte, fileChunkSize)
 		n, err := io.ReadFull(p.File, buf)
 		if n > 0 {
-			chunks = append(chunks, buf[:n])
 			h.Write(buf[:n])
-			size += int64(n)
-		}
-		if size > MaxImportFile {
-			return Import{}, apperr.Field("file", fmt.Sprintf("larger than %d MiB; split it or gzip it", MaxImportFile>>20), size)
+			im.FileSize += int64(n)
+			if im.FileSize > MaxImportFile {
+				db.deleteFileChunks(ctx, im)
+				return Import{}, apperr.Field("file", fmt.Sprintf("larger than %d MiB; split it or gzip it", MaxImportFile>>20), im.FileSize)
+			}
+			if err := db.storeFileChunk(ctx, im, im.FileChunks, buf[:n]); err != nil {
+				db.deleteFileChunks(ctx, im)
+				return Import{}, err
+			}
+			im.FileChunks++
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			break
 		}
 		if err != nil {
+			db.deleteFileChunks(ctx, im)
 			return Import{}, fmt.Errorf("sqldb: read the upload: %w", err)
 		}
 	}
-	if size == 0 {
+	if im.FileSize == 0 {
 		return Import{}, apperr.Field("file", "the file is empty", nil)
 	}
-	im := Import{TenantID: p.TenantID, ID: id.New(), Kind: p.Kind, Status: "queued", Mapping: p.Mapping, MappingName: p.MappingName,
-		Origin: p.Origin, FileName: p.FileName, FileSize: size, FileSHA256: hex.EncodeToString(h.Sum(nil)), FileChunks: len(chunks),
-		Actor: p.Actor, CreatedAt: db.Now()}
-	if im.Origin == "" {
-		im.Origin = "api"
-	}
-	err := db.writeTxAlone(ctx, func(tx *Tx) error {
+	im.FileSHA256 = hex.EncodeToString(h.Sum(nil))
+	err := db.WriteTx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO imports (tenant_id, id, kind, status, mapping, mapping_name, origin, file_name, file_size,
 			file_sha256, file_chunks, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			im.TenantID, im.ID, im.Kind, im.Status, im.Mapping, im.MappingName, im.Origin, im.FileName, im.FileSize, im.FileSHA256,
 			im.FileChunks, im.Actor, im.CreatedAt); err != nil {
 			return err
 		}
-		for i, c := range chunks {
-			if _, err := tx.Exec(ctx, `INSERT INTO import_file_chunks (tenant_id, import_id, seq, data) VALUES ($1, $2, $3, $4)`,
-				im.TenantID, im.ID, i, c); err != nil {
-				return err
-			}
-		}
 		return tx.Enqueue(ctx, ImportJob{TenantID: im.TenantID, ImportID: im.ID}, nil)
 	})
+	if err != nil {
+		db.deleteFileChunks(ctx, im)
+	}
 	return im, err
+}
+
+func (db *DB) storeFileChunk(ctx context.Context, im Import, seq int, data []byte) error {
+	return db.writeTxAlone(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO import_file_chunks (tenant_id, import_id, seq, data) VALUES ($1, $2, $3, $4)`,
+			im.TenantID, im.ID, seq, data)
+		return err
+	})
+}
+
+// deleteFileChunks removes the stored part of an upload that failed.
+func (db *DB) deleteFileChunks(ctx context.Context, im Import) {
+	_ = db.WriteTx(context.WithoutCancel(ctx), func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM import_file_chunks WHERE tenant_id = $1 AND import_id = $2`, im.TenantID, im.ID)
+		return err
+	})
+}
+
+// DeleteAbandonedImportFiles removes file rows of uploads that never became
+// an import (the process died mid-upload) and are older than an hour.
+func (db *DB) DeleteAbandonedImportFiles(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.WriteTx(ctx, func(tx *Tx) error {
+		var err error
+		n, err = tx.Exec(ctx, `DELETE FROM import_file_chunks WHERE NOT EXISTS (SELECT 1 FROM imports i
+			WHERE i.tenant_id = import_file_chunks.tenant_id AND i.id = import_file_chunks.import_id)
+			AND import_id < $1`, id.Before(tx.Now().Add(-time.Hour)))
+		return err
+	})
+	return n, err
 }
 
 const importColumns = `tenant_id, id, kind, status, mapping, mapping_name, origin, file_name, file_size, file_sha256, file_chunks,
