@@ -31,8 +31,12 @@ const (
 	OrderRefunded  = "order_refunded"
 )
 
+// separators are dropped from event names before matching; built once, as
+// a Replacer is costly to build and safe to share.
+var separators = strings.NewReplacer(" ", "", "_", "", "-", "")
+
 func commerceKey(name string) string {
-	return strings.NewReplacer(" ", "", "_", "", "-", "").Replace(strings.ToLower(strings.TrimSpace(name)))
+	return separators.Replace(strings.ToLower(strings.TrimSpace(name)))
 }
 
 // CommerceAction names the e-commerce action of a track event
