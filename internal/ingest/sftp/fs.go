@@ -201,8 +201,7 @@ func entryName(im sqldb.Import) string { return id.Format(id.Import, im.ID) + "_
 
 func (f *tenantFS) outboxFile(ctx context.Context, im sqldb.Import, suffix string) (io.ReaderAt, error) {
 	if suffix == ".result.json" {
-		raw, err := json.MarshalIndent(resultOf(im), "", "  ")
-		return bytes.NewReader(append(raw, '\n')), err
+		return bytes.NewReader(resultJSON(im)), nil
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -225,6 +224,16 @@ type result struct {
 	CreatedAt  time.Time        `json:"created_at"`
 	FinishedAt *time.Time       `json:"finished_at,omitempty"`
 }
+
+// resultJSON is an import's result file.
+func resultJSON(im sqldb.Import) []byte {
+	raw, _ := json.MarshalIndent(resultOf(im), "", "  ")
+	return append(raw, '\n')
+}
+
+// resultSize is the size a listing shows for the result file. (A
+// rejections file shows 0: its size is known only by reading every row.)
+func resultSize(im sqldb.Import) int64 { return int64(len(resultJSON(im))) }
 
 func resultOf(im sqldb.Import) result {
 	return result{ImportID: id.Format(id.Import, im.ID), File: im.FileName, SHA256: im.FileSHA256, Status: im.Status, Error: im.Error,

@@ -72,7 +72,7 @@ func (f *tenantFS) list(ctx context.Context, p string) ([]os.FileInfo, error) {
 			if im.FinishedAt != nil {
 				at = *im.FinishedAt
 			}
-			out = append(out, fileInfo{name: entryName(im) + ".result.json", size: 0, at: at})
+			out = append(out, fileInfo{name: entryName(im) + ".result.json", size: resultSize(im), at: at})
 			if im.Status == "completed" {
 				out = append(out, fileInfo{name: entryName(im) + ".rejections.csv", size: 0, at: at})
 			}
