@@ -349,6 +349,18 @@ func TestTransactions_FollowMergesAndTimeline(t *testing.T) {
 		if kinds["transaction"] != 2 || kinds["profile_change"] < 3 {
 			t.Errorf("timeline kinds %v", kinds)
 		}
+		// Unmerge: each customer has its own purchase again; nothing moved.
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/customers/"+merged.ID+"/unmerge", sh.Secret, map[string]any{}, nil)
+		for _, cid := range []string{a.CustomerID, b.CustomerID} {
+			sum := decode[summaryJSON](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+cid+"/sales_summary", sh.Secret, nil, nil))
+			if len(sum.Data) != 1 || sum.Data[0].Purchases != 1 {
+				t.Errorf("after the unmerge, %s sums %+v; want its own purchase only", cid, sum)
+			}
+			txs := decode[page[transactionJSON]](t, s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+cid+"/transactions", sh.Secret, nil, nil))
+			if len(txs.Data) != 1 {
+				t.Errorf("after the unmerge, %s lists %d transactions, want 1", cid, len(txs.Data))
+			}
+		}
 	})
 }
 
