@@ -1,12 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -230,22 +229,12 @@ func (s *server) importRejections(ctx context.Context, in *importIDInput) (*reje
 	if err != nil {
 		return nil, err
 	}
-	var buf bytesBuffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"line", "reason", "row"})
-	err = s.db.EachImportRejection(ctx, im.TenantID, im.ID, func(r sqldb.Rejection) error {
-		return w.Write([]string{strconv.FormatInt(r.Line, 10), r.Reason, r.Raw})
-	})
-	w.Flush()
-	if err != nil {
+	var buf bytes.Buffer
+	if err := ingest.WriteRejections(ctx, s.db, im, &buf); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &rejectionsOutput{ContentType: "text/csv; charset=utf-8", Body: buf.b}, nil
+	return &rejectionsOutput{ContentType: "text/csv; charset=utf-8", Body: buf.Bytes()}, nil
 }
-
-type bytesBuffer struct{ b []byte }
-
-func (b *bytesBuffer) Write(p []byte) (int, error) { b.b = append(b.b, p...); return len(p), nil }
 
 func (s *server) putMapping(ctx context.Context, in *putMappingInput) (*mappingOutput, error) {
 	p, err := principal(ctx, auth.ScopeImportsWrite)

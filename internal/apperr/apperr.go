@@ -69,6 +69,26 @@ func KindOf(err error) Kind {
 // Is reports whether err is of the given kind.
 func Is(err error, kind Kind) bool { return err != nil && KindOf(err) == kind }
 
+// Summary words an error on one line with its fields, for reports that are
+// not problem JSON (import rejections, sFTP client errors):
+// "message: location message; location message".
+func Summary(err error) string {
+	e, ok := As(err)
+	if !ok {
+		return err.Error()
+	}
+	s := e.Message
+	for i, f := range e.Fields {
+		if i == 0 {
+			s += ": "
+		} else {
+			s += "; "
+		}
+		s += f.Location + " " + f.Message
+	}
+	return s
+}
+
 // As returns the *Error inside err, if any.
 func As(err error) (*Error, bool) {
 	var e *Error

@@ -224,16 +224,9 @@ func (r *rowMapper) line(g *fieldGetter, digits int) (transaction.Line, bool, er
 // lineError words a line's validation error for a rejection report.
 func lineError(err error) error {
 	msg := err.Error()
-	if e, ok := asInvalid(err); ok && len(e) > 0 {
-		msg = strings.TrimPrefix(e[0].Location, "line[0].") + " " + fmt.Sprint(e[0].Value) + ": must be " + e[0].Message
+	if e, ok := apperr.As(err); ok && len(e.Fields) > 0 {
+		f := e.Fields[0]
+		msg = strings.TrimPrefix(f.Location, "line[0].") + " " + fmt.Sprint(f.Value) + ": must be " + f.Message
 	}
 	return fmt.Errorf("%s", msg)
-}
-
-func asInvalid(err error) ([]apperr.FieldError, bool) {
-	e, ok := apperr.As(err)
-	if !ok {
-		return nil, false
-	}
-	return e.Fields, true
 }

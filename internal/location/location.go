@@ -8,6 +8,7 @@ package location
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,10 +81,10 @@ func (l *Location) Validate(base string) error {
 	if !ValidCode(l.Code) {
 		bad("code", "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", l.Code)
 	}
-	if !contains(Types, l.Type) {
+	if !slices.Contains(Types, l.Type) {
 		bad("type", "one of "+strings.Join(Types, ", "), l.Type)
 	}
-	if !contains(Statuses, l.Status) {
+	if !slices.Contains(Statuses, l.Status) {
 		bad("status", "one of "+strings.Join(Statuses, ", "), l.Status)
 	}
 	fields = append(fields, validateNames(l.Names, base+".names")...)
@@ -123,15 +124,6 @@ func validateNames(names map[string]string, base string) []apperr.FieldError {
 	return fields
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Sales channel types.
 const (
 	ChannelPOS         = "pos"
@@ -166,7 +158,7 @@ func (c *SalesChannel) Validate(base string) error {
 		fields = append(fields, apperr.FieldError{Location: base + ".code",
 			Message: "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", Value: c.Code})
 	}
-	if !contains(ChannelTypes, c.Type) {
+	if !slices.Contains(ChannelTypes, c.Type) {
 		fields = append(fields, apperr.FieldError{Location: base + ".type", Message: "one of " + strings.Join(ChannelTypes, ", "), Value: c.Type})
 	}
 	fields = append(fields, validateNames(c.Names, base+".names")...)

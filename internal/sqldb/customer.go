@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -216,7 +215,7 @@ func insertRows(ctx context.Context, tx *Tx, table, columns string, rows [][]any
 	// Rows go in chunks of power-of-two sizes so that a statement of each
 	// shape is prepared once and reused by every later transaction.
 	for len(rows) > 0 {
-		n := min(maxInsertRows, 1<<(bits.Len(uint(len(rows)))-1))
+		n := chunkLen(len(rows))
 		if err := insertChunk(ctx, tx, table, columns, rows[:n], suffix); err != nil {
 			return err
 		}
@@ -282,7 +281,7 @@ func searchTerms(t customer.Traits) []string {
 	first, last := lowerOr(t.FirstName), lowerOr(t.LastName)
 	var terms []string
 	for _, s := range []string{first, last, strings.TrimSpace(first + " " + last), last + first} {
-		if s != "" && len(s) <= 200 && !containsString(terms, s) {
+		if s != "" && len(s) <= 200 && !slices.Contains(terms, s) {
 			terms = append(terms, s)
 		}
 	}
@@ -294,15 +293,6 @@ func lowerOr(p *string) string {
 		return ""
 	}
 	return strings.ToLower(strings.TrimSpace(*p))
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func nonNilMap(m map[string]any) map[string]any {

@@ -13,9 +13,10 @@ import (
 	"github.com/omo-platform/omo/internal/tenant"
 )
 
-// chunkLen is how many of n values the next IN list takes: a power of two up
-// to 256, so that few statement shapes exist and each is prepared once.
-func chunkLen(n int) int { return min(256, 1<<(bits.Len(uint(n))-1)) }
+// chunkLen is how many of n rows or values the next multi-row INSERT or IN
+// list takes: a power of two up to maxInsertRows, so that few statement
+// shapes exist and each is prepared once.
+func chunkLen(n int) int { return min(maxInsertRows, 1<<(bits.Len(uint(n))-1)) }
 
 // batchItem is one IdentifyBatch request after normalisation.
 type batchItem struct {

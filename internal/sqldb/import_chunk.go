@@ -248,18 +248,7 @@ func identityKey(c *IdentifyParams, claims []customer.Claim) string {
 
 // rejectItem turns an item's error into a rejection of each of its rows.
 func rejectItem(lines []int64, raw [][]string, err error) []Rejection {
-	reason := err.Error()
-	if e, ok := apperr.As(err); ok {
-		reason = e.Message
-		for i, f := range e.Fields {
-			if i == 0 {
-				reason += ": "
-			} else {
-				reason += "; "
-			}
-			reason += f.Location + " " + f.Message
-		}
-	}
+	reason := apperr.Summary(err)
 	out := make([]Rejection, len(lines))
 	for i, l := range lines {
 		out[i] = Rejection{Line: l, Reason: reason, Raw: RawCSV(raw[i])}

@@ -6,6 +6,7 @@ package transaction
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func CheckTenders(ts []Tender, total int64, base string) error {
 	var fields []apperr.FieldError
 	var sum int64
 	for i, t := range ts {
-		if !contains(TenderTypes, t.Type) {
+		if !slices.Contains(TenderTypes, t.Type) {
 			fields = append(fields, apperr.FieldError{Location: fmt.Sprintf("%s[%d].type", base, i),
 				Message: "one of " + strings.Join(TenderTypes, ", "), Value: t.Type})
 		}
@@ -244,15 +245,6 @@ func MatchReturn(original []Line, ret []Line, base string) (map[int]int64, error
 func hasSKU(lines []Line, sku string) bool {
 	for _, l := range lines {
 		if l.SKU == sku {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

@@ -3,14 +3,13 @@ package sftp
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +45,7 @@ func (f *tenantFS) ctx() (context.Context, context.CancelFunc) {
 func (f *tenantFS) Filewrite(r *sftplib.Request) (io.WriterAt, error) {
 	dir, name := path.Split(path.Clean(r.Filepath))
 	kind := strings.TrimSuffix(strings.TrimPrefix(dir, "/inbox/"), "/")
-	if !strings.HasPrefix(dir, "/inbox/") || !contains(kinds, kind) || name == "" {
+	if !strings.HasPrefix(dir, "/inbox/") || !slices.Contains(kinds, kind) || name == "" {
 		return nil, sftplib.ErrSSHFxPermissionDenied
 	}
 	if name == mappingFile {
@@ -119,25 +118,12 @@ func (m *mappingWriter) Close() error {
 		return fmt.Errorf("%s says kind %q but the folder is /inbox/%s", mappingFile, mp.Kind, m.kind)
 	}
 	if err := mp.Validate(); err != nil {
-		return errors.New(describe(err))
+		return errors.New(apperr.Summary(err))
 	}
 	raw, _ := json.Marshal(mp)
 	ctx, cancel := m.fs.ctx()
 	defer cancel()
 	return m.fs.db.SaveImportMapping(ctx, m.fs.tenantID, FolderMapping(m.kind), string(raw))
-}
-
-// describe words an invalid mapping for an sftp client's one-line error.
-func describe(err error) string {
-	e, ok := apperr.As(err)
-	if !ok {
-		return err.Error()
-	}
-	parts := []string{e.Message}
-	for _, f := range e.Fields {
-		parts = append(parts, f.Location+": "+f.Message)
-	}
-	return strings.Join(parts, "; ")
 }
 
 // Fileread serves the archive (files as dropped) and the outbox (results).
@@ -204,12 +190,7 @@ func (f *tenantFS) outboxFile(ctx context.Context, im sqldb.Import, suffix strin
 		return bytes.NewReader(resultJSON(im)), nil
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"line", "reason", "row"})
-	err := f.db.EachImportRejection(ctx, im.TenantID, im.ID, func(r sqldb.Rejection) error {
-		return w.Write([]string{strconv.FormatInt(r.Line, 10), r.Reason, r.Raw})
-	})
-	w.Flush()
+	err := ingest.WriteRejections(ctx, f.db, im, &buf)
 	return bytes.NewReader(buf.Bytes()), err
 }
 
@@ -267,14 +248,5 @@ func (f *tenantFS) dir(p string) ([]string, bool) {
 		return nil, true
 	}
 	kind := strings.TrimPrefix(p, "/inbox/")
-	return nil, strings.HasPrefix(p, "/inbox/") && contains(kinds, kind)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return nil, strings.HasPrefix(p, "/inbox/") && slices.Contains(kinds, kind)
 }
