@@ -29,6 +29,7 @@ Usage:
   omo migrate          bring the database schema up to date
   omo tenant create    create a tenant (a brand) and its first API key
   omo key create       mint an API key for a tenant
+  omo loyalty check    check the points ledger's invariants
   omo openapi          print the OpenAPI 3.1 document
   omo version          print the version
 
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tenantCommand(ctx, env, args[1:])
 	case "key":
 		return keyCommand(ctx, env, args[1:])
+	case "loyalty":
+		return loyaltyCommand(ctx, env, args[1:])
 	case "openapi":
 		return openapi(env, args[1:])
 	case "version", "--version":

@@ -45,7 +45,7 @@ func (s *server) docs(w http.ResponseWriter, _ *http.Request) {
 	oa := s.api.OpenAPI()
 	tags := map[string][]docsOp{}
 	for path, item := range oa.Paths {
-		for method, op := range map[string]*huma.Operation{"GET": item.Get, "POST": item.Post, "PATCH": item.Patch, "DELETE": item.Delete} {
+		for method, op := range map[string]*huma.Operation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "PATCH": item.Patch, "DELETE": item.Delete} {
 			if op == nil {
 				continue
 			}

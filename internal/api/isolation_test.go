@@ -48,9 +48,17 @@ var idRoutes = map[string]idRoute{
 	"GET /v1/import_mappings/{name}":       {object: "mapping"},
 	"PUT /v1/import_mappings/{name}": {object: "mapping-put", status: http.StatusOK,
 		body: map[string]any{"kind": "customers", "fields": map[string]any{"email": map[string]string{"column": "e"}}}},
-	"DELETE /v1/sftp_keys/{id}": {object: "sftp_key"},
-	"GET /v1/keys/{id}":         {object: "key"},
-	"DELETE /v1/keys/{id}":      {object: "key"},
+	"DELETE /v1/sftp_keys/{id}":                   {object: "sftp_key"},
+	"GET /v1/customers/{id}/loyalty":              {object: "customer"},
+	"GET /v1/customers/{id}/loyalty/entries":      {object: "customer"},
+	"POST /v1/customers/{id}/loyalty/adjustments": {object: "customer", body: map[string]any{"points": 100, "reason": "isolation"}},
+	"PUT /v1/loyalty/tiers/{id}": {object: "tier",
+		body: map[string]any{"code": "member", "name": "Member", "rank": 0, "threshold": 0, "multiplier": 1000}},
+	"GET /v1/loyalty/rules/{id}":          {object: "rule"},
+	"GET /v1/loyalty/rules/{id}/versions": {object: "rule"},
+	"PATCH /v1/loyalty/rules/{id}":        {object: "rule", body: map[string]any{"status": "paused"}},
+	"GET /v1/keys/{id}":                   {object: "key"},
+	"DELETE /v1/keys/{id}":                {object: "key"},
 }
 
 // openAPIOperations lists "METHOD /path" of every operation in the served document.
@@ -102,7 +110,13 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 		}
 		aSFTPKey := s.must(t, http.StatusCreated, http.MethodPost, "/v1/sftp_keys", a.Secret,
 			map[string]any{"public_key": testSSHKey}, nil).JSON["id"].(string)
+		aShopWithProgram := s.loyaltyShopFor(t, aShop)
+		aTier := s.must(t, http.StatusOK, http.MethodGet, "/v1/loyalty/tiers", a.Secret, nil, nil).JSON["data"].([]any)[0].(map[string]any)["id"].(string)
+		aRule := s.rule(t, aShopWithProgram.Secret, map[string]any{"name": "Double", "trigger": "purchase",
+			"effect": map[string]any{"kind": "multiplier", "multiplier": 2000}})
 		objects := map[string][]string{
+			"tier":          {aTier},
+			"rule":          {aRule},
 			"import":        {aImport.JSON["id"].(string)},
 			"mapping":       {"a-secret-mapping"},
 			"mapping-put":   {"a-put-mapping"},

@@ -128,6 +128,9 @@ func (s *server) routes() {
 	s.transactionRoutes()
 	s.segmentRoutes()
 	s.importRoutes()
+	s.loyaltyProgramRoutes()
+	s.loyaltyRuleRoutes()
+	s.loyaltyAccountRoutes()
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -154,6 +154,9 @@ type RecordBody struct {
 	Duplicate       bool `json:"duplicate" doc:"true when this sale was recorded before: the original is returned and nothing was applied"`
 	CustomerCreated bool `json:"customer_created" doc:"the identifiers named no known customer, so one was created"`
 	Linked          bool `json:"linked" doc:"a return matched to its original purchase"`
+	// Loyalty is set when the tenant has a loyalty program and the sale has
+	// a customer; absent on a resend.
+	Loyalty *TransactionLoyaltyBody `json:"loyalty,omitempty" doc:"points earned (or clawed back) and the balance after, in the same response"`
 }
 
 type recordInput struct{ Body TransactionRequest }
@@ -255,7 +258,8 @@ func (s *server) recordTransaction(ctx context.Context, in *recordInput) (*recor
 		return nil, s.problem(ctx, err)
 	}
 	out := &recordOutput{Status: http.StatusCreated, Body: RecordBody{TransactionBody: transactionBody(res.Transaction),
-		Duplicate: !res.Created, CustomerCreated: res.CustomerCreated, Linked: res.Linked || res.Transaction.OriginalID != ""}}
+		Duplicate: !res.Created, CustomerCreated: res.CustomerCreated, Linked: res.Linked || res.Transaction.OriginalID != "",
+		Loyalty: transactionLoyalty(res.Loyalty, res.Transaction.Kind)}}
 	if !res.Created {
 		out.Status = http.StatusOK
 	}
@@ -268,13 +272,7 @@ func recordParams(b TransactionRequest, tenantID string) (sqldb.RecordParams, er
 		Register: b.Register, ReceiptNumber: strings.TrimSpace(b.ReceiptNumber), ExternalID: strings.TrimSpace(b.ExternalID),
 		OccurredAt: b.OccurredAt, Currency: b.Currency, TaxInclusive: b.TaxInclusive == nil || *b.TaxInclusive,
 		AssociateID: b.AssociateID, Source: b.Source}
-	for _, l := range b.Lines {
-		p.Lines = append(p.Lines, transaction.Line{SKU: l.SKU, Name: l.Name, Category: l.Category, Quantity: l.Quantity,
-			UnitPrice: l.UnitPrice, Discount: l.Discount, Tax: l.Tax, OriginalLine: l.OriginalLine})
-	}
-	for _, t := range b.Tenders {
-		p.Tenders = append(p.Tenders, transaction.Tender{Type: t.Type, Amount: t.Amount, Reference: t.Reference})
-	}
+	p.Lines, p.Tenders = requestLines(b.Lines), requestTenders(b.Tenders)
 	if c := b.Totals; c != nil {
 		p.Claimed = transaction.ClaimedTotals{Subtotal: c.Subtotal, Discount: c.Discount, Tax: c.Tax, Total: c.Total}
 	}
@@ -302,6 +300,23 @@ func recordParams(b TransactionRequest, tenantID string) (sqldb.RecordParams, er
 		}
 	}
 	return p, nil
+}
+
+func requestLines(in []LineRequest) []transaction.Line {
+	out := make([]transaction.Line, 0, len(in))
+	for _, l := range in {
+		out = append(out, transaction.Line{SKU: l.SKU, Name: l.Name, Category: l.Category, Quantity: l.Quantity,
+			UnitPrice: l.UnitPrice, Discount: l.Discount, Tax: l.Tax, OriginalLine: l.OriginalLine})
+	}
+	return out
+}
+
+func requestTenders(in []TenderRequest) []transaction.Tender {
+	var out []transaction.Tender
+	for _, t := range in {
+		out = append(out, transaction.Tender{Type: t.Type, Amount: t.Amount, Reference: t.Reference})
+	}
+	return out
 }
 
 func (s *server) getTransaction(ctx context.Context, in *transactionIDInput) (*transactionOutput, error) {

@@ -42,13 +42,19 @@ const (
 	ScopeEventsWrite  = "events:write"
 	ScopeImportsRead  = "imports:read"
 	ScopeImportsWrite = "imports:write"
-	ScopeAll          = "*"
+	// Loyalty: program, tiers and rules (write), balances, ledgers and
+	// quotes (read), manual point adjustments (adjust).
+	ScopeLoyaltyRead   = "loyalty:read"
+	ScopeLoyaltyWrite  = "loyalty:write"
+	ScopeLoyaltyAdjust = "loyalty:adjust"
+	ScopeAll           = "*"
 )
 
 // AllScopes lists every scope a key may carry, for validation and docs.
 var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite, ScopeTenantRead, ScopeTenantWrite,
 	ScopeLocationsRead, ScopeLocationsWrite, ScopeTransactionsRead, ScopeTransactionsWrite,
-	ScopeEventsRead, ScopeEventsWrite, ScopeImportsRead, ScopeImportsWrite}
+	ScopeEventsRead, ScopeEventsWrite, ScopeImportsRead, ScopeImportsWrite,
+	ScopeLoyaltyRead, ScopeLoyaltyWrite, ScopeLoyaltyAdjust}
 
 // APIKey is the stored form of a key: never the secret itself.
 type APIKey struct {

@@ -26,6 +26,12 @@ const (
 	Transaction = "trn"
 	Import      = "imp"
 	SFTPKey     = "ssh"
+	Tier        = "tir"
+	Rule        = "rul"
+	Entry       = "lye" // loyalty ledger entry
+	Reward      = "rwd"
+	Redemption  = "rdm"
+	Coupon      = "cpn"
 )
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
@@ -78,6 +84,18 @@ func name(prefix string) string {
 		return "import"
 	case SFTPKey:
 		return "sFTP key"
+	case Tier:
+		return "tier"
+	case Rule:
+		return "loyalty rule"
+	case Entry:
+		return "ledger entry"
+	case Reward:
+		return "reward"
+	case Redemption:
+		return "redemption"
+	case Coupon:
+		return "coupon"
 	}
 	return "object"
 }

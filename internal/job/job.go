@@ -23,6 +23,9 @@ func Workers(db *sqldb.DB) *river.Workers {
 	river.AddWorker(w, &transactionRecordedWorker{db: db})
 	river.AddWorker(w, &importWorker{db: db})
 	river.AddWorker(w, &uploadCleanupWorker{db: db})
+	river.AddWorker(w, &tierChangedWorker{})
+	river.AddWorker(w, &loyaltyMaturityWorker{db: db})
+	river.AddWorker(w, &loyaltyExpiryWorker{db: db})
 	return w
 }
 
@@ -34,6 +37,12 @@ func Periodic() []*river.PeriodicJob {
 			&river.PeriodicJobOpts{RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return UploadCleanup{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return LoyaltyMaturity{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return LoyaltyExpiry{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }
@@ -121,5 +130,52 @@ type uploadCleanupWorker struct {
 
 func (w *uploadCleanupWorker) Work(ctx context.Context, _ *river.Job[UploadCleanup]) error {
 	_, err := w.db.DeleteAbandonedImportFiles(ctx)
+	return err
+}
+
+// tierChangedWorker delivers a member's tier change to the modules that
+// react to it. None is wired yet (journeys and clienteling attach here); the
+// fact is recorded from the first day so that they see every change.
+type tierChangedWorker struct {
+	river.WorkerDefaults[sqldb.TierChangedJob]
+}
+
+func (w *tierChangedWorker) Work(context.Context, *river.Job[sqldb.TierChangedJob]) error { return nil }
+
+// LoyaltyMaturity makes pending points available once their return window
+// has passed.
+type LoyaltyMaturity struct{}
+
+// Kind names the job.
+func (LoyaltyMaturity) Kind() string { return "loyalty.maturity" }
+
+type loyaltyMaturityWorker struct {
+	river.WorkerDefaults[LoyaltyMaturity]
+	db *sqldb.DB
+}
+
+func (w *loyaltyMaturityWorker) Work(ctx context.Context, _ *river.Job[LoyaltyMaturity]) error {
+	_, err := w.db.MatureLoyaltyPoints(ctx, w.db.Now())
+	return err
+}
+
+// LoyaltyExpiry expires lots past their expiry date, and the points of
+// members inactive longer than the program allows.
+type LoyaltyExpiry struct{}
+
+// Kind names the job.
+func (LoyaltyExpiry) Kind() string { return "loyalty.expiry" }
+
+type loyaltyExpiryWorker struct {
+	river.WorkerDefaults[LoyaltyExpiry]
+	db *sqldb.DB
+}
+
+func (w *loyaltyExpiryWorker) Timeout(*river.Job[LoyaltyExpiry]) time.Duration {
+	return 30 * time.Minute
+}
+
+func (w *loyaltyExpiryWorker) Work(ctx context.Context, _ *river.Job[LoyaltyExpiry]) error {
+	_, err := w.db.ExpireLoyaltyPoints(ctx, w.db.Now())
 	return err
 }

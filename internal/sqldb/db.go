@@ -77,9 +77,10 @@ type DB struct {
 	// PostgreSQL
 	pool *pgxpool.Pool
 
-	jobs     *jobs
-	tenants  tenantCache
-	counters writeCounters
+	jobs           *jobs
+	tenants        tenantCache
+	loyaltyConfigs loyaltyConfigCache
+	counters       writeCounters
 }
 
 // Open connects to url: "sqlite:PATH" (or a bare path) or "postgres://…".

@@ -72,6 +72,9 @@ type RecordResult struct {
 	Created         bool // false: a resend of a recorded transaction, which applied nothing
 	CustomerCreated bool
 	Linked          bool // a return matched to its original purchase
+	// Loyalty is what the transaction did to the member's points (nil for a
+	// guest, a tenant without a program, or a resend).
+	Loyalty *LoyaltyOutcome
 }
 
 // RecordTransaction records a purchase or a return with its effects in one
@@ -236,6 +239,10 @@ func recordTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, tota
 		originalRef = p.Original.String()
 	}
 	if err := insertTransaction(ctx, tx, tr, key, originalRef, hash); err != nil {
+		return nil, err
+	}
+	// Loyalty before the sales aggregates: "first purchase" reads them.
+	if res.Loyalty, err = accrue(ctx, tx, &tr, p, link); err != nil {
 		return nil, err
 	}
 	if err := addCustomerSales(ctx, tx, tr); err != nil {

@@ -1,0 +1,218 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/omo-platform/omo/internal/id"
+	"github.com/omo-platform/omo/internal/loyalty"
+)
+
+// lotBatch bounds the lots one maturation or expiry transaction handles.
+const lotBatch = 5000
+
+// MatureLoyaltyPoints makes pending points whose return window has passed
+// available, in batches, and returns how many lots it moved. Points a member
+// owes from earlier claw-backs are settled first. Safe to run concurrently
+// and again: each lot matures under its own natural key.
+func (db *DB) MatureLoyaltyPoints(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := db.writeTxAlone(ctx, func(tx *Tx) error {
+			var err error
+			n, err = matureBatch(ctx, tx, now)
+			return err
+		})
+		total += n
+		if err != nil || n < lotBatch {
+			return total, err
+		}
+	}
+}
+
+func matureBatch(ctx context.Context, tx *Tx, now time.Time) (int, error) {
+	var due []struct {
+		tenant string
+		lot    lotRow
+	}
+	err := queryEach(ctx, tx, `SELECT tenant_id, id, customer_id, origin_customer_id, entry_id, points, remaining, status, available_at, expires_at, earned_at
+		FROM loyalty_lots WHERE status = 'pending' AND remaining > 0 AND available_at <= $1 ORDER BY available_at LIMIT $2`+lockFor(tx),
+		[]any{now.UTC(), lotBatch}, func(r Rows) error {
+			var tenant string
+			var l lotRow
+			if err := r.Scan(&tenant, &l.ID, &l.CustomerID, &l.OriginCustomerID, &l.EntryID, &l.Points, &l.Remaining, &l.Status,
+				&l.AvailableAt, &l.ExpiresAt, &l.EarnedAt); err != nil {
+				return err
+			}
+			due = append(due, struct {
+				tenant string
+				lot    lotRow
+			}{tenant, l})
+			return nil
+		})
+	for _, d := range due {
+		if err == nil {
+			err = matureLot(ctx, tx, d.tenant, d.lot)
+		}
+	}
+	return len(due), err
+}
+
+func matureLot(ctx context.Context, tx *Tx, tenantID string, l lotRow) error {
+	owed, err := accountBalance(ctx, tx, tenantID, member(loyalty.AccountOwed, l.CustomerID), true)
+	if err != nil {
+		return err
+	}
+	settled := min(l.Remaining, -owed)
+	postings := []loyalty.Posting{{Account: member(loyalty.AccountPending, l.CustomerID), Points: -l.Remaining}}
+	if l.Remaining > settled {
+		postings = append(postings, loyalty.Posting{Account: member(loyalty.AccountAvailable, l.CustomerID), Points: l.Remaining - settled})
+	}
+	if settled > 0 {
+		postings = append(postings, loyalty.Posting{Account: member(loyalty.AccountOwed, l.CustomerID), Points: settled})
+	}
+	entryID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: tenantID, Kind: loyalty.EntryMature, CustomerID: l.CustomerID,
+		NaturalKey: "mature:" + l.ID, Reason: "the return window has passed", Postings: postings, OccurredAt: l.AvailableAt})
+	if err != nil {
+		return err
+	}
+	if settled > 0 {
+		if err := takeLots(ctx, tx, tenantID, entryID, []loyalty.Take{{LotID: l.ID, Points: settled}}); err != nil {
+			return err
+		}
+	}
+	_, err = tx.Exec(ctx, `UPDATE loyalty_lots SET status = 'available' WHERE tenant_id = $1 AND id = $2`, tenantID, l.ID)
+	return err
+}
+
+// dueLot is a lot to expire.
+type dueLot struct {
+	tenant, customer, lot string
+	remaining             int64
+	expiresAt             time.Time
+}
+
+// ExpireLoyaltyPoints expires every available lot whose expiry has passed,
+// and the points of members inactive longer than their program allows. Each
+// member's expiring lots of a batch post one entry; the lots are emptied and
+// every take recorded. It returns how many lots expired.
+func (db *DB) ExpireLoyaltyPoints(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := db.writeTxAlone(ctx, func(tx *Tx) error {
+			due, err := dueLots(ctx, tx, now)
+			if err != nil {
+				return err
+			}
+			n = len(due)
+			return expireLots(ctx, tx, due, "expired", now)
+		})
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < lotBatch {
+			break
+		}
+	}
+	n, err := db.expireInactive(ctx, now)
+	return total + n, err
+}
+
+func dueLots(ctx context.Context, tx *Tx, now time.Time) ([]dueLot, error) {
+	var due []dueLot
+	err := queryEach(ctx, tx, `SELECT tenant_id, customer_id, id, remaining, expires_at FROM loyalty_lots
+		WHERE status = 'available' AND remaining > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2`+lockFor(tx),
+		[]any{now.UTC(), lotBatch}, func(r Rows) error {
+			var d dueLot
+			err := r.Scan(&d.tenant, &d.customer, &d.lot, &d.remaining, &d.expiresAt)
+			due = append(due, d)
+			return err
+		})
+	return due, err
+}
+
+// expireLots posts one expiry entry per member of the lots given.
+func expireLots(ctx context.Context, tx *Tx, due []dueLot, reason string, now time.Time) error {
+	type group struct {
+		tenant, customer string
+		lots             []dueLot
+		points           int64
+	}
+	groups := map[[2]string]*group{}
+	var order [][2]string
+	for _, d := range due {
+		k := [2]string{d.tenant, d.customer}
+		g := groups[k]
+		if g == nil {
+			g = &group{tenant: d.tenant, customer: d.customer}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.lots, g.points = append(g.lots, d), g.points+d.remaining
+	}
+	for _, k := range order {
+		g := groups[k]
+		takes := make([]loyalty.Take, len(g.lots))
+		first := g.lots[0].lot
+		for i, l := range g.lots {
+			takes[i] = loyalty.Take{LotID: l.lot, Points: l.remaining}
+			first = min(first, l.lot)
+		}
+		entryID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: g.tenant, ID: id.New(), Kind: loyalty.EntryExpire, CustomerID: g.customer,
+			NaturalKey: "expire:" + first, Reason: fmt.Sprintf("%d points %s", g.points, reason), OccurredAt: now,
+			Postings: []loyalty.Posting{{Account: member(loyalty.AccountAvailable, g.customer), Points: -g.points},
+				{Account: loyalty.Account{Kind: loyalty.AccountExpired}, Points: g.points}}})
+		if err != nil {
+			return err
+		}
+		if err := takeLots(ctx, tx, g.tenant, entryID, takes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expireInactive expires every available point of members whose last
+// purchase is older than their program's inactivity limit.
+func (db *DB) expireInactive(ctx context.Context, now time.Time) (int, error) {
+	programs, err := queryStrings(ctx, db.Read(), `SELECT tenant_id FROM loyalty_programs`)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, tenantID := range programs {
+		p, err := findProgram(ctx, db.Read(), tenantID)
+		if err != nil || p.Expiry.InactivityMonths == 0 {
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		cutoff := now.AddDate(0, -p.Expiry.InactivityMonths, 0)
+		err = db.writeTxAlone(ctx, func(tx *Tx) error {
+			var due []dueLot
+			err := queryEach(ctx, tx, `SELECT l.tenant_id, l.customer_id, l.id, l.remaining, l.earned_at FROM loyalty_lots l
+				JOIN loyalty_members m ON m.tenant_id = l.tenant_id AND m.customer_id = l.customer_id
+				WHERE l.tenant_id = $1 AND l.status = 'available' AND l.remaining > 0 AND m.last_activity_at < $2`,
+				[]any{tenantID, cutoff.UTC()}, func(r Rows) error {
+					var d dueLot
+					err := r.Scan(&d.tenant, &d.customer, &d.lot, &d.remaining, &d.expiresAt)
+					due = append(due, d)
+					return err
+				})
+			if err != nil {
+				return err
+			}
+			total += len(due)
+			return expireLots(ctx, tx, due, fmt.Sprintf("expired after %d months without a purchase", p.Expiry.InactivityMonths), now)
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}

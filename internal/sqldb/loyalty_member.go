@@ -1,0 +1,266 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/omo-platform/omo/internal/id"
+	"github.com/omo-platform/omo/internal/loyalty"
+)
+
+// memberRow is a member's standing in the program.
+type memberRow struct {
+	CustomerID     string
+	TierID         string
+	BaseTierID     string
+	TierSince      time.Time
+	ReviewAt       time.Time
+	LifetimeEarned int64
+	JoinedAt       time.Time
+	LastActivityAt time.Time
+}
+
+const memberColumns = `customer_id, tier_id, base_tier_id, tier_since, review_at, lifetime_earned, joined_at, last_activity_at`
+
+// loadMember reads a member (false when the customer never joined); lock
+// takes the row lock on PostgreSQL, which serialises the sales of one member.
+func loadMember(ctx context.Context, q Querier, tenantID, customerID string, lock bool) (memberRow, bool, error) {
+	suffix := ""
+	if lock {
+		suffix = lockClause(q)
+	}
+	var m memberRow
+	err := q.QueryRow(ctx, `SELECT `+memberColumns+` FROM loyalty_members WHERE tenant_id = $1 AND customer_id = $2`+suffix,
+		tenantID, customerID).Scan(&m.CustomerID, &m.TierID, &m.BaseTierID, &m.TierSince, &m.ReviewAt, &m.LifetimeEarned,
+		&m.JoinedAt, &m.LastActivityAt)
+	if errors.Is(err, ErrNoRows) {
+		return m, false, nil
+	}
+	m.TierSince, m.ReviewAt, m.JoinedAt, m.LastActivityAt = m.TierSince.UTC(), m.ReviewAt.UTC(), m.JoinedAt.UTC(), m.LastActivityAt.UTC()
+	return m, err == nil, err
+}
+
+// newMember is a customer's standing on joining: the entry tier, reviewed at
+// the end of the first period.
+func newMember(cfg *loyaltyConfig, customerID string, at time.Time) memberRow {
+	m := memberRow{CustomerID: customerID, TierSince: at, JoinedAt: at, LastActivityAt: at}
+	if t, ok := cfg.Ladder.Entry(); ok {
+		m.TierID, m.BaseTierID = t.ID, t.ID
+	}
+	m.ReviewAt = cfg.Program.Tiering.PeriodEnd(at, at)
+	return m
+}
+
+// ensureMember loads a member for a write, enrolling the customer on its
+// first loyalty activity. On PostgreSQL the row is locked.
+func ensureMember(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, customerID string, at time.Time) (memberRow, error) {
+	m, ok, err := loadMember(ctx, tx, tenantID, customerID, true)
+	if err != nil || ok {
+		return m, err
+	}
+	m = newMember(cfg, customerID, at)
+	if _, err := tx.Exec(ctx, `INSERT INTO loyalty_members (tenant_id, `+memberColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (tenant_id, customer_id) DO NOTHING`,
+		tenantID, m.CustomerID, m.TierID, m.BaseTierID, m.TierSince, m.ReviewAt, m.LifetimeEarned, m.JoinedAt, m.LastActivityAt); err != nil {
+		return m, err
+	}
+	m, _, err = loadMember(ctx, tx, tenantID, customerID, true)
+	return m, err
+}
+
+func saveMember(ctx context.Context, tx *Tx, tenantID string, m memberRow) error {
+	_, err := tx.Exec(ctx, `UPDATE loyalty_members SET tier_id = $3, base_tier_id = $4, tier_since = $5, review_at = $6,
+		lifetime_earned = $7, last_activity_at = $8 WHERE tenant_id = $1 AND customer_id = $2`,
+		tenantID, m.CustomerID, m.TierID, m.BaseTierID, m.TierSince, m.ReviewAt, m.LifetimeEarned, m.LastActivityAt)
+	return err
+}
+
+// periods are the usage periods of a moment, in the local time of the sale.
+func periods(local time.Time) (day, month string) {
+	return "d:" + local.Format("2006-01-02"), "m:" + local.Format("2006-01")
+}
+
+// memberState gathers what earning needs to know of a member, reading only
+// what the program's rules use.
+func memberState(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID string, m memberRow, local time.Time) (loyalty.Member, error) {
+	st := loyalty.Member{}
+	if t, ok := cfg.Ladder.ByID(m.TierID); ok {
+		st.Tier = &t
+	} else if t, ok := cfg.Ladder.Entry(); ok {
+		st.Tier = &t
+	}
+	var err error
+	if cfg.needs.firstPurchase {
+		var n int64
+		err = q.QueryRow(ctx, `SELECT COALESCE(SUM(purchases), 0) FROM customer_sales WHERE tenant_id = $1 AND customer_id IN
+			(SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2)`, tenantID, m.CustomerID).Scan(&n)
+		st.FirstPurchase = n == 0
+	}
+	if err == nil && cfg.needs.customer {
+		st.BirthMonth, st.Attributes, err = customerFacts(ctx, q, tenantID, m.CustomerID)
+	}
+	if err == nil && cfg.needs.usage {
+		st.Usage, err = ruleUsage(ctx, q, tenantID, m.CustomerID, local)
+	}
+	if err == nil && len(cfg.needs.budgets) > 0 {
+		st.Budgets, err = budgets(ctx, q, tenantID, cfg.needs.budgets)
+	}
+	return st, err
+}
+
+func customerFacts(ctx context.Context, q Querier, tenantID, customerID string) (int, map[string]any, error) {
+	c, err := loadCustomerRow(ctx, q, tenantID, customerID, "")
+	if err != nil {
+		return 0, nil, err
+	}
+	month := 0
+	if b := c.Traits.Birthday; b != nil && len(*b) == 10 {
+		_, _ = fmt.Sscanf((*b)[5:7], "%d", &month)
+	}
+	attrs := map[string]any{}
+	for k, v := range c.Traits.Attributes {
+		attrs[k] = v
+	}
+	for k, v := range map[string]*string{"gender": c.Traits.Gender, "locale": c.Traits.Locale, "home_location": c.Traits.HomeLocation} {
+		if v != nil {
+			attrs[k] = *v
+		}
+	}
+	return month, attrs, nil
+}
+
+func ruleUsage(ctx context.Context, q Querier, tenantID, customerID string, local time.Time) (map[string]loyalty.RuleUsage, error) {
+	day, month := periods(local)
+	out := map[string]loyalty.RuleUsage{}
+	err := queryEach(ctx, q, `SELECT rule_id, period, uses FROM loyalty_rule_usage
+		WHERE tenant_id = $1 AND customer_id = $2 AND period IN ('all', $3, $4)`, []any{tenantID, customerID, day, month},
+		func(r Rows) error {
+			var rule, period string
+			var n int64
+			if err := r.Scan(&rule, &period, &n); err != nil {
+				return err
+			}
+			u := out[rule]
+			switch {
+			case period == "all":
+				u.Total = n
+			case strings.HasPrefix(period, "d:"):
+				u.Day = n
+			default:
+				u.Month = n
+			}
+			out[rule] = u
+			return nil
+		})
+	return out, err
+}
+
+func budgets(ctx context.Context, q Querier, tenantID string, ruleIDs []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, r := range ruleIDs {
+		b, err := accountBalance(ctx, q, tenantID, loyalty.Account{Kind: loyalty.AccountBudget, Owner: r}, true)
+		if err != nil {
+			return nil, err
+		}
+		out[r] = b
+	}
+	return out, nil
+}
+
+// countUsage adds delta (+1 for an award, −1 for an award a return took
+// back in full) to a rule's usage counters of a sale's periods.
+func countUsage(ctx context.Context, tx *Tx, tenantID, customerID, ruleID string, local time.Time, delta int64) error {
+	day, month := periods(local)
+	for _, p := range []string{"all", day, month} {
+		var err error
+		if delta > 0 {
+			_, err = tx.Exec(ctx, `INSERT INTO loyalty_rule_usage (tenant_id, customer_id, rule_id, period, uses) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (tenant_id, customer_id, rule_id, period) DO UPDATE SET uses = loyalty_rule_usage.uses + excluded.uses`,
+				tenantID, customerID, ruleID, p, delta)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE loyalty_rule_usage SET uses = CASE WHEN uses + $5 < 0 THEN 0 ELSE uses + $5 END
+				WHERE tenant_id = $1 AND customer_id = $2 AND rule_id = $3 AND period = $4`, tenantID, customerID, ruleID, p, delta)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addQualifying adds to a member's qualifying value of one local day.
+func addQualifying(ctx context.Context, tx *Tx, tenantID, customerID string, local time.Time, spend, status int64) error {
+	if spend == 0 && status == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO loyalty_qualifying (tenant_id, customer_id, day, spend, status_points) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant_id, customer_id, day) DO UPDATE SET spend = loyalty_qualifying.spend + excluded.spend,
+			status_points = loyalty_qualifying.status_points + excluded.status_points`,
+		tenantID, customerID, local.Format("2006-01-02"), spend, status)
+	return err
+}
+
+// qualifyingValue is a member's qualifying value (spend or status points, by
+// the program's basis) over local days [from, to].
+func qualifyingValue(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID, customerID string, from, to time.Time) (int64, error) {
+	col := "spend"
+	if cfg.Program.Tiering.Basis == loyalty.BasisStatusPoints {
+		col = "status_points"
+	}
+	var v int64
+	err := q.QueryRow(ctx, `SELECT COALESCE(SUM(`+col+`), 0) FROM loyalty_qualifying
+		WHERE tenant_id = $1 AND customer_id = $2 AND day >= $3 AND day <= $4`,
+		tenantID, customerID, from.Format("2006-01-02"), to.Format("2006-01-02")).Scan(&v)
+	return v, err
+}
+
+// TierChangedJob is the fact of a member's tier changing, for the modules
+// that react to it (journeys, clienteling).
+type TierChangedJob struct {
+	TenantID   string `json:"tenant_id"`
+	CustomerID string `json:"customer_id"`
+	FromTierID string `json:"from_tier_id"`
+	ToTierID   string `json:"to_tier_id"`
+	Reason     string `json:"reason"`
+}
+
+// Kind names the job.
+func (TierChangedJob) Kind() string { return "loyalty.tier_changed" }
+
+// retier moves a member to the tier its standing gives: upward as soon as the
+// current window's value reaches a threshold; after a return, down to the
+// higher of the tier kept at the last review and what the value still earns.
+func retier(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID string, m *memberRow, at time.Time, reason string) error {
+	if len(cfg.Ladder) == 0 {
+		return nil
+	}
+	t := cfg.Program.Tiering
+	value, err := qualifyingValue(ctx, tx, cfg, tenantID, m.CustomerID, t.PeriodStart(at, m.JoinedAt), at)
+	if err != nil {
+		return err
+	}
+	current, ok := cfg.Ladder.ByID(m.TierID)
+	if !ok {
+		current, _ = cfg.Ladder.Entry()
+	}
+	target, _ := cfg.Ladder.Earned(value)
+	if base, ok := cfg.Ladder.ByID(m.BaseTierID); ok && base.Rank > target.Rank {
+		target = base
+	}
+	if target.ID == current.ID {
+		return nil
+	}
+	return changeTier(ctx, tx, tenantID, m, current, target, fmt.Sprintf("%s: qualifying value %d", reason, value), at)
+}
+
+func changeTier(ctx context.Context, tx *Tx, tenantID string, m *memberRow, from, to loyalty.Tier, reason string, at time.Time) error {
+	m.TierID, m.TierSince = to.ID, at
+	if _, err := tx.Exec(ctx, `INSERT INTO loyalty_tier_changes (tenant_id, id, customer_id, from_tier_id, to_tier_id, reason, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, id.New(), m.CustomerID, from.ID, to.ID, reason, tx.Now()); err != nil {
+		return err
+	}
+	return tx.Enqueue(ctx, TierChangedJob{TenantID: tenantID, CustomerID: m.CustomerID, FromTierID: from.ID, ToTierID: to.ID, Reason: reason}, nil)
+}

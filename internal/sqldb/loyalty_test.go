@@ -1,0 +1,262 @@
+package sqldb_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/location"
+	"github.com/omo-platform/omo/internal/loyalty"
+	"github.com/omo-platform/omo/internal/sqldb"
+	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
+	"github.com/omo-platform/omo/internal/transaction"
+)
+
+// clock is a test clock that can be moved forward.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// loyaltyWorld is a tenant with a store, a web shop and a program:
+// 1 point per HK$10, a 14-day return window online and none in store,
+// points expiring 24 months after they are earned, tiers Member and Gold
+// (HK$2,000 in a rolling 12 months, ×1.5).
+type loyaltyWorld struct {
+	t        *testing.T
+	db       *sqldb.DB
+	clock    *clock
+	tenantID string
+	gold     loyalty.Tier
+	receipt  int
+}
+
+func openLoyalty(t *testing.T, e sqldb.Engine) *loyaltyWorld {
+	t.Helper()
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)}
+	db, err := sqldb.Open(ctx, sqldbtest.URL(t, e), sqldb.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if e == sqldb.SQLite {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.UseJobs(sqldb.JobOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w := &loyaltyWorld{t: t, db: db, clock: c, tenantID: sqldbtest.Tenant(t, db).ID}
+	w.must(db.CreateLocation(ctx, location.Location{TenantID: w.tenantID, Code: "HK-CWB", Type: location.TypeStore,
+		Names: map[string]string{"en": "Causeway Bay"}, TimeZone: "Asia/Hong_Kong", Currency: "HKD", Status: "open"}))
+	for _, code := range []string{"pos", "web"} {
+		typ := location.ChannelPOS
+		if code == "web" {
+			typ = location.ChannelWeb
+		}
+		w.must(db.CreateSalesChannel(ctx, location.SalesChannel{TenantID: w.tenantID, Code: code, Type: typ,
+			Names: map[string]string{"en": code}, Active: true}))
+	}
+	p := loyalty.DefaultProgram(w.tenantID, "HKD")
+	p.PointName, p.DefaultReturnDays = "Stars", 14
+	p.ReturnWindows = []loyalty.ReturnWindow{{SalesChannel: "pos", Days: 0}}
+	w.must(db.SaveLoyaltyProgram(ctx, p))
+	w.must(db.SaveLoyaltyTier(ctx, loyalty.Tier{TenantID: w.tenantID, Code: "member", Name: "Member", Multiplier: 1000}))
+	g, err := db.SaveLoyaltyTier(ctx, loyalty.Tier{TenantID: w.tenantID, Code: "gold", Name: "Gold", Rank: 1, Threshold: 200000, Multiplier: 1500})
+	w.must(g, err)
+	w.gold = g
+	return w
+}
+
+func (w *loyaltyWorld) must(_ any, err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// check runs the ledger invariants; every scenario ends with it.
+func (w *loyaltyWorld) check() {
+	w.t.Helper()
+	bad, err := w.db.CheckLoyalty(context.Background(), w.tenantID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, b := range bad {
+		w.t.Error("invariant:", b)
+	}
+}
+
+func (w *loyaltyWorld) customer(email string) string {
+	w.t.Helper()
+	r, err := w.db.Identify(context.Background(), sqldb.IdentifyParams{TenantID: w.tenantID,
+		Identifiers: customer.IdentifierInput{Email: email}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return r.Profile.ID
+}
+
+func (w *loyaltyWorld) buy(customerID, channel string, lines ...transaction.Line) *sqldb.RecordResult {
+	w.t.Helper()
+	w.receipt++
+	res, err := w.db.RecordTransaction(context.Background(), sqldb.RecordParams{TenantID: w.tenantID, Kind: transaction.KindPurchase,
+		SalesChannelCode: channel, LocationCode: "HK-CWB", Register: "1", ReceiptNumber: fmt.Sprint(w.receipt),
+		OccurredAt: w.clock.Now().In(hk), TaxInclusive: true, Lines: lines, CustomerID: customerID})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return res
+}
+
+func (w *loyaltyWorld) giveBack(orig *sqldb.RecordResult, lines ...transaction.Line) *sqldb.RecordResult {
+	w.t.Helper()
+	w.receipt++
+	res, err := w.db.RecordTransaction(context.Background(), sqldb.RecordParams{TenantID: w.tenantID, Kind: transaction.KindReturn,
+		SalesChannelCode: "pos", LocationCode: "HK-CWB", Register: "1", ReceiptNumber: fmt.Sprint(w.receipt),
+		OccurredAt: w.clock.Now().In(hk), TaxInclusive: true, Lines: lines,
+		Original: &sqldb.OriginalRef{TransactionID: orig.Transaction.ID}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return res
+}
+
+func (w *loyaltyWorld) account(customerID string) *sqldb.LoyaltyAccount {
+	w.t.Helper()
+	a, err := w.db.FindLoyaltyAccount(context.Background(), w.tenantID, customerID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return a
+}
+
+var hk = time.FixedZone("HKT", 8*3600)
+
+func line(sku, category string, qty, price int64) transaction.Line {
+	return transaction.Line{SKU: sku, Category: category, Quantity: qty, UnitPrice: price}
+}
+
+func TestLoyalty_EarnReturnTierAndExpiry(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ann := w.customer("ann@mail.hk")
+
+			// In store: available at once; the gift card earns nothing.
+			first := w.buy(ann, "pos", line("BAG-1", "bags", 2, 50000), line("GC-100", "gift_card", 1, 10000))
+			lo := first.Loyalty
+			if lo == nil || lo.Points != 100 || lo.Pending || lo.Balances.Available != 100 {
+				t.Fatalf("first purchase: %+v", lo)
+			}
+			if lo.Earning.Lines[1].Points != 0 || lo.Earning.Lines[1].Note == "" {
+				t.Errorf("gift card line: %+v", lo.Earning.Lines[1])
+			}
+			w.check()
+
+			// Online: pending for 14 days. HK$1,400 more crosses HK$2,000: Gold at once.
+			second := w.buy(ann, "web", line("SHOE-9", "shoes", 1, 140000))
+			if lo := second.Loyalty; lo.Points != 140 || !lo.Pending || lo.Balances.Pending != 140 || !lo.TierChanged || lo.Tier.Code != "gold" {
+				t.Fatalf("second purchase: %+v tier %+v", lo, lo.Tier)
+			}
+			w.check()
+
+			// Returning one bag claws back half of what the bags earned and
+			// costs Gold (HK$2,000 − 500 is below the threshold).
+			ret := w.giveBack(first, line("BAG-1", "bags", 1, 50000))
+			if lo := ret.Loyalty; lo.Points != 50 || lo.Balances.Available != 50 || lo.Tier.Code != "member" {
+				t.Fatalf("return: %+v tier %+v", lo, lo.Tier)
+			}
+			w.check()
+
+			// Two days later, Gold again: now purchases earn ×1.5.
+			w.clock.Add(48 * time.Hour)
+			w.buy(ann, "pos", line("BAG-2", "bags", 1, 60000))
+			third := w.buy(ann, "pos", line("BAG-3", "bags", 1, 10000))
+			if third.Loyalty.Points != 15 || third.Loyalty.Tier.Code != "gold" {
+				t.Fatalf("gold purchase: %+v", third.Loyalty)
+			}
+			w.check()
+
+			// The return window passes: the web points mature.
+			w.clock.Add(15 * 24 * time.Hour)
+			if n, err := w.db.MatureLoyaltyPoints(context.Background(), w.clock.Now()); err != nil || n != 1 {
+				t.Fatalf("mature: %d %v", n, err)
+			}
+			a := w.account(ann)
+			if a.Balances.Available != 50+140+60+15 || a.Balances.Pending != 0 {
+				t.Fatalf("after maturing: %+v", a.Balances)
+			}
+			if len(a.Expiring) != 2 || a.Expiring[0].Points != 50+140 { // two earning days
+				t.Errorf("expiry calendar: %+v", a.Expiring)
+			}
+			w.check()
+
+			// 25 months later every point has expired.
+			w.clock.Add(25 * 30 * 24 * time.Hour)
+			if _, err := w.db.ExpireLoyaltyPoints(context.Background(), w.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if a := w.account(ann); a.Balances.Available != 0 || a.LifetimeEarned != 100+140+60+15 {
+				t.Fatalf("after expiry: %+v lifetime %d", a.Balances, a.LifetimeEarned)
+			}
+			w.check()
+		})
+	}
+}
+
+func TestLoyalty_BuyEarnReturnNetsZero(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			_, err := w.db.CreateLoyaltyRule(ctx, loyalty.Rule{TenantID: w.tenantID, Name: "Shoes ×3", Status: loyalty.RuleActive,
+				Trigger: loyalty.TriggerPurchase, Condition: loyalty.Condition{Categories: []string{"shoes"}},
+				Effect: loyalty.Effect{Kind: loyalty.EffectMultiplier, Multiplier: 3000}, Limits: loyalty.Limits{Budget: 1000}}, sqldb.Actor{Actor: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bob := w.customer("bob@mail.hk")
+			buy := w.buy(bob, "pos", line("SHOE-1", "shoes", 3, 33333), line("TEE-1", "tops", 1, 9999))
+			// base: 109998 eligible → 10 points; shoes: base share ×2 more.
+			if buy.Loyalty.Points <= 10 {
+				t.Fatalf("bonus missing: %+v", buy.Loyalty.Earning)
+			}
+			// Spend part, then return everything in three steps.
+			if _, err := w.db.AdjustLoyaltyPoints(ctx, sqldb.AdjustParams{TenantID: w.tenantID, CustomerID: bob, Points: -5, Reason: "test spend"}); err != nil {
+				t.Fatal(err)
+			}
+			w.giveBack(buy, line("SHOE-1", "shoes", 1, 33333))
+			w.giveBack(buy, line("SHOE-1", "shoes", 2, 33333))
+			w.giveBack(buy, line("TEE-1", "tops", 1, 9999))
+			a := w.account(bob)
+			// Everything earned went back; the 5 spent are owed.
+			if a.Balances.Available != 0 || a.Balances.Pending != 0 || a.Balances.Owed != -5 {
+				t.Fatalf("after returning everything: %+v", a.Balances)
+			}
+			w.check()
+			budget, err := w.db.FindLoyaltyRules(ctx, w.tenantID, "")
+			if err != nil || len(budget) != 1 {
+				t.Fatal(err)
+			}
+			// The next purchase settles the debt first.
+			next := w.buy(bob, "pos", line("TEE-2", "tops", 1, 100000))
+			if next.Loyalty.Balances.Owed != 0 || next.Loyalty.Balances.Available != 100-5 {
+				t.Fatalf("settling the debt: %+v", next.Loyalty.Balances)
+			}
+			w.check()
+		})
+	}
+}
