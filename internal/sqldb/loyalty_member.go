@@ -204,7 +204,8 @@ func addQualifying(ctx context.Context, tx *Tx, tenantID, customerID string, loc
 }
 
 // qualifyingValue is a member's qualifying value (spend or status points, by
-// the program's basis) over local days [from, to].
+// the program's basis) over local days [from, to], summed over its merge
+// group like the purchase aggregates, so merges and unmerges move nothing.
 func qualifyingValue(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID, customerID string, from, to time.Time) (int64, error) {
 	col := "spend"
 	if cfg.Program.Tiering.Basis == loyalty.BasisStatusPoints {
@@ -212,7 +213,8 @@ func qualifyingValue(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantI
 	}
 	var v int64
 	err := q.QueryRow(ctx, `SELECT COALESCE(SUM(`+col+`), 0) FROM loyalty_qualifying
-		WHERE tenant_id = $1 AND customer_id = $2 AND day >= $3 AND day <= $4`,
+		WHERE tenant_id = $1 AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2)
+			AND day >= $3 AND day <= $4`,
 		tenantID, customerID, from.Format("2006-01-02"), to.Format("2006-01-02")).Scan(&v)
 	return v, err
 }

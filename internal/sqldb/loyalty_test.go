@@ -260,3 +260,49 @@ func TestLoyalty_BuyEarnReturnNetsZero(t *testing.T) {
 		})
 	}
 }
+
+func TestLoyalty_MergeAndUnmergeMoveThePoints(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			ann := w.customer("ann.merge@mail.hk")
+			phoneOnly, err := w.db.Identify(ctx, sqldb.IdentifyParams{TenantID: w.tenantID, Identifiers: customer.IdentifierInput{Phone: "+852 9123 4001"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := phoneOnly.Profile.ID
+			w.buy(ann, "pos", line("BAG-1", "bags", 1, 100000))                       // 100 available
+			w.buy(other, "pos", line("BAG-2", "bags", 1, 50000))                      // 50 available
+			w.buy(other, "web", line("BAG-3", "bags", 1, 30000))                      // 30 pending
+			res, err := w.db.Identify(ctx, sqldb.IdentifyParams{TenantID: w.tenantID, // ties the two together
+				Identifiers: customer.IdentifierInput{Email: "ann.merge@mail.hk", Phone: "+852 9123 4001"}})
+			if err != nil || len(res.Merged) != 1 {
+				t.Fatalf("merge: %+v %v", res, err)
+			}
+			survivor := res.Profile.ID
+			a := w.account(survivor)
+			if a.Balances.Available != 150 || a.Balances.Pending != 30 || a.LifetimeEarned != 180 {
+				t.Fatalf("after merge: %+v lifetime %d", a.Balances, a.LifetimeEarned)
+			}
+			w.check()
+			// The survivor spends 120: the lots expiring first go first.
+			if _, err := w.db.AdjustLoyaltyPoints(ctx, sqldb.AdjustParams{TenantID: w.tenantID, CustomerID: survivor, Points: -120, Reason: "spend"}); err != nil {
+				t.Fatal(err)
+			}
+			merges, err := w.db.FindMerges(ctx, w.tenantID, survivor)
+			if err != nil || len(merges) != 1 {
+				t.Fatalf("merges: %v %v", merges, err)
+			}
+			if _, err := w.db.Unmerge(ctx, sqldb.UnmergeParams{TenantID: w.tenantID, CustomerID: survivor, MergeID: merges[0].ID}); err != nil {
+				t.Fatal(err)
+			}
+			mergedID := res.Merged[0]
+			back, kept := w.account(mergedID), w.account(survivor)
+			if back.Balances.Available+kept.Balances.Available != 30 || back.Balances.Pending != 30 || kept.Balances.Pending != 0 {
+				t.Fatalf("after unmerge: merged %+v survivor %+v", back.Balances, kept.Balances)
+			}
+			w.check()
+		})
+	}
+}

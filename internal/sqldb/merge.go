@@ -96,13 +96,14 @@ func insertMerge(ctx context.Context, tx *Tx, tenantID, groupID, survivorID, mer
 		return err
 	}
 	rawLinks, _ := json.Marshal(linkers)
+	mergeID := id.New()
 	_, err = tx.Exec(ctx, `INSERT INTO customer_merges (tenant_id, id, group_id, survivor_id, merged_id, linked_by, snapshot,
 		request_id, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		tenantID, id.New(), groupID, survivorID, mergedID, string(rawLinks), string(rawSnap), a.RequestID, a.Actor, tx.Now())
+		tenantID, mergeID, groupID, survivorID, mergedID, string(rawLinks), string(rawSnap), a.RequestID, a.Actor, tx.Now())
 	if err != nil {
 		return fmt.Errorf("sqldb: record merge: %w", err)
 	}
-	return nil
+	return mergeLoyalty(ctx, tx, tenantID, survivorID, mergedID, mergeID)
 }
 
 const mergeColumns = `id, group_id, survivor_id, merged_id, linked_by, snapshot, request_id, actor, created_at, undone_at`
@@ -232,6 +233,9 @@ func unmergeOne(ctx context.Context, tx *Tx, tenantID string, m Merge, a Actor) 
 		}
 	}
 	if err := detachSubtree(ctx, tx, tenantID, m.SurvivorID, m.MergedID); err != nil {
+		return err
+	}
+	if err := unmergeLoyalty(ctx, tx, tenantID, m.SurvivorID, m.MergedID, m.ID); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE customer_merges SET undone_at = $3 WHERE tenant_id = $1 AND id = $2`, tenantID, m.ID, tx.Now()); err != nil {
