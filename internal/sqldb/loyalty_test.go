@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/customer"
 	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/loyalty"
@@ -150,6 +151,7 @@ func line(sku, category string, qty, price int64) transaction.Line {
 }
 
 func TestLoyalty_EarnReturnTierAndExpiry(t *testing.T) {
+	t.Parallel()
 	for _, e := range sqldbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			w := openLoyalty(t, e)
@@ -218,6 +220,7 @@ func TestLoyalty_EarnReturnTierAndExpiry(t *testing.T) {
 }
 
 func TestLoyalty_BuyEarnReturnNetsZero(t *testing.T) {
+	t.Parallel()
 	for _, e := range sqldbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			w := openLoyalty(t, e)
@@ -262,6 +265,7 @@ func TestLoyalty_BuyEarnReturnNetsZero(t *testing.T) {
 }
 
 func TestLoyalty_MergeAndUnmergeMoveThePoints(t *testing.T) {
+	t.Parallel()
 	for _, e := range sqldbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			w := openLoyalty(t, e)
@@ -306,3 +310,103 @@ func TestLoyalty_MergeAndUnmergeMoveThePoints(t *testing.T) {
 		})
 	}
 }
+
+// TestLoyalty_IdempotencyStorm sends 10,000 purchases three times each, from
+// many goroutines at once, in shuffled order: exactly 10,000 earn entries,
+// and the ledger sound.
+func TestLoyalty_IdempotencyStorm(t *testing.T) {
+	t.Parallel()
+	n := 10_000
+	if testing.Short() {
+		n = 1_000
+	}
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			members := make([]string, 50)
+			for i := range members {
+				members[i] = w.customer(fmt.Sprintf("storm%d@mail.hk", i))
+			}
+			jobs := make(chan int, 3*n)
+			for i := range 3 * n {
+				jobs <- (i*7919 + i/n) % n // each sale three times, interleaved
+			}
+			close(jobs)
+			var wg sync.WaitGroup
+			errs := make(chan error, 32)
+			at := w.clock.Now().In(hk)
+			for range 32 {
+				wg.Go(func() {
+					for i := range jobs {
+						_, err := w.db.RecordTransaction(ctx, sqldb.RecordParams{TenantID: w.tenantID, Kind: transaction.KindPurchase,
+							SalesChannelCode: "pos", LocationCode: "HK-CWB", Register: "S", ReceiptNumber: fmt.Sprint(i), OccurredAt: at,
+							TaxInclusive: true, CustomerID: members[i%len(members)], Lines: []transaction.Line{line("TEE", "tops", 1, 10000+int64(i))}})
+						if err != nil {
+							select {
+							case errs <- err:
+							default:
+							}
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			var entries int
+			if err := w.db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM loyalty_entries WHERE tenant_id = $1 AND kind = 'earn'`, w.tenantID).Scan(&entries); err != nil {
+				t.Fatal(err)
+			}
+			if entries != n {
+				t.Fatalf("%d earn entries for %d purchases", entries, n)
+			}
+			w.check()
+		})
+	}
+}
+
+// TestLoyalty_ConcurrentSpendNeverOverspends takes points from one member
+// from many goroutines at once: exactly as many takes succeed as the
+// balance covers, and it ends at zero.
+func TestLoyalty_ConcurrentSpendNeverOverspends(t *testing.T) {
+	t.Parallel()
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			ann := w.customer("spend@mail.hk")
+			w.buy(ann, "pos", line("BAG-1", "bags", 1, 500000)) // 500 points
+			var ok, refused atomicCounter
+			var wg sync.WaitGroup
+			for range 128 {
+				wg.Go(func() {
+					_, err := w.db.AdjustLoyaltyPoints(ctx, sqldb.AdjustParams{TenantID: w.tenantID, CustomerID: ann, Points: -10, Reason: "spend"})
+					switch {
+					case err == nil:
+						ok.add()
+					case apperr.Is(err, apperr.Invalid):
+						refused.add()
+					default:
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if ok.n != 50 || refused.n != 78 || w.account(ann).Balances.Available != 0 {
+				t.Fatalf("%d spends went through, %d refused, balance %+v", ok.n, refused.n, w.account(ann).Balances)
+			}
+			w.check()
+		})
+	}
+}
+
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *atomicCounter) add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
