@@ -217,7 +217,7 @@ func baseAward(p *Program, m Member, b Basket, lines []LineEarning) Award {
 	a.Lines = split(a.Points, lines, weights)
 	a.Reason = fmt.Sprintf("%d per %d %s of %d eligible", rate.Points, rate.Amount, b.Currency, sum)
 	if m.Tier != nil && mult != 1000 {
-		a.Reason += fmt.Sprintf(" × %s (%s)", thousandths(mult), m.Tier.Name)
+		a.Reason += fmt.Sprintf(" %s (%s)", thousandths(mult), m.Tier.Name) // thousandths gives the ×
 	}
 	return a
 }

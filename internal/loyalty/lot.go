@@ -58,13 +58,16 @@ type Expiring struct {
 	Points int64
 }
 
-// Calendar groups the remaining points of lots by the day they expire, in
-// date order; lots that never expire are left out.
+// Calendar groups the remaining points of lots by the day (in UTC) they
+// expire, in date order; lots that never expire are left out. Rolling expiry
+// keeps the time of day points were earned, so the key is the day, not the
+// instant.
 func Calendar(lots []Lot) []Expiring {
 	byDay := map[time.Time]int64{}
 	for _, l := range lots {
 		if l.ExpiresAt != nil && l.Remaining > 0 {
-			byDay[l.ExpiresAt.UTC()] += l.Remaining
+			y, m, d := l.ExpiresAt.UTC().Date()
+			byDay[time.Date(y, m, d, 0, 0, 0, 0, time.UTC)] += l.Remaining
 		}
 	}
 	out := make([]Expiring, 0, len(byDay))

@@ -215,10 +215,9 @@ func (t Tiering) PeriodEnd(at, joined time.Time) time.Time {
 	case WindowCalendarYear:
 		return time.Date(at.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
 	case WindowMembershipYear:
-		j := joined.UTC()
-		end := time.Date(at.Year(), j.Month(), j.Day(), 0, 0, 0, 0, time.UTC)
-		for !end.After(at) {
-			end = end.AddDate(1, 0, 0)
+		end := anniversary(joined, at.Year())
+		if !end.After(at) {
+			end = anniversary(joined, at.Year()+1)
 		}
 		return end
 	}
@@ -228,8 +227,20 @@ func (t Tiering) PeriodEnd(at, joined time.Time) time.Time {
 // PeriodStart is the start of the window whose value counts at moment at:
 // the last twelve months for a rolling window, else the period's start.
 func (t Tiering) PeriodStart(at, joined time.Time) time.Time {
-	if t.Window == WindowRolling12Months {
+	switch t.Window {
+	case WindowRolling12Months:
 		return addMonths(at.UTC(), -12)
+	case WindowMembershipYear:
+		return anniversary(joined, t.PeriodEnd(at, joined).Year()-1)
 	}
 	return t.PeriodEnd(at, joined).AddDate(-1, 0, 0)
+}
+
+// anniversary is when the membership year starting in year y begins: the
+// joining date in that year (29 February is 1 March in a common year). It is
+// computed from the year, never by adding years to another anniversary, which
+// would carry 1 March into the next leap year and break the periods apart.
+func anniversary(joined time.Time, y int) time.Time {
+	j := joined.UTC()
+	return time.Date(y, j.Month(), j.Day(), 0, 0, 0, 0, time.UTC)
 }
