@@ -160,7 +160,7 @@ var quoteRules = []map[string]any{
 		"effect": map[string]any{"kind": "fixed_points", "points": 200}, "limits": map[string]any{"once_per_member": true}},
 	{"name": "Caps", "trigger": "purchase", "condition": map[string]any{"skus": []string{"CAP"}},
 		"effect": map[string]any{"kind": "points_per_item", "points": 7}, "limits": map[string]any{"budget": 150}},
-	{"name": "Web", "trigger": "purchase", "condition": map[string]any{"sales_channels": []string{"web"}},
+	{"name": "Web", "trigger": "purchase", "condition": map[string]any{"sales_channels": []string{"web"}, "currency": "HKD"},
 		"effect": map[string]any{"kind": "points_per_amount", "points": 3, "amount": 10000}},
 	{"name": "Gold only", "trigger": "purchase", "condition": map[string]any{"tiers": []string{"gold"}},
 		"effect": map[string]any{"kind": "fixed_points", "points": 11}, "limits": map[string]any{"per_member_per_month": 3}},

@@ -277,9 +277,9 @@ func TestEvaluate_RuleEffects(t *testing.T) {
 		{name: "fixed, split by eligible spend", effect: Effect{Kind: EffectFixed, Points: 100}, points: 100, lines: map[int]int64{1: 67, 2: 33}},
 		{name: "fixed 1 point", effect: Effect{Kind: EffectFixed, Points: 1}, points: 1, lines: map[int]int64{1: 1}},
 		{name: "fixed on one category", cond: Condition{Categories: []string{"bags"}}, effect: Effect{Kind: EffectFixed, Points: 7}, points: 7, lines: map[int]int64{2: 7}},
-		{name: "per amount on shoes", cond: Condition{Categories: []string{"shoes"}}, effect: Effect{Kind: EffectPerAmount, Points: 1, Amount: 1000}, points: 20, lines: map[int]int64{1: 20}},
-		{name: "per amount rounds down", effect: Effect{Kind: EffectPerAmount, Points: 3, Amount: 700}, points: 128, lines: map[int]int64{1: 85, 2: 43}},
-		{name: "per amount under one point", effect: Effect{Kind: EffectPerAmount, Points: 1, Amount: 100_000}, reason: "the effect gives 0 points on this basket"},
+		{name: "per amount on shoes", cond: Condition{Categories: []string{"shoes"}, Currency: "HKD"}, effect: Effect{Kind: EffectPerAmount, Points: 1, Amount: 1000}, points: 20, lines: map[int]int64{1: 20}},
+		{name: "per amount rounds down", cond: Condition{Currency: "HKD"}, effect: Effect{Kind: EffectPerAmount, Points: 3, Amount: 700}, points: 128, lines: map[int]int64{1: 85, 2: 43}},
+		{name: "per amount under one point", cond: Condition{Currency: "HKD"}, effect: Effect{Kind: EffectPerAmount, Points: 1, Amount: 100_000}, reason: "the effect gives 0 points on this basket"},
 		{name: "double points", effect: Effect{Kind: EffectMultiplier, Multiplier: 2000}, points: 30, lines: map[int]int64{1: 20, 2: 10}},
 		{name: "×1.5 on shoes", cond: Condition{Categories: []string{"shoes"}}, effect: Effect{Kind: EffectMultiplier, Multiplier: 1500}, points: 10, lines: map[int]int64{1: 10}},
 		{name: "×3.5 on bags", cond: Condition{SKUs: []string{"BAG-1"}}, effect: Effect{Kind: EffectMultiplier, Multiplier: 3500}, points: 25, lines: map[int]int64{2: 25}},
@@ -661,6 +661,7 @@ func drawCase(rng *rand.Rand) randomCase {
 			r.Effect = Effect{Kind: EffectFixed, Points: 1 + rng.Int64N(500)}
 		case 1:
 			r.Effect = Effect{Kind: EffectPerAmount, Points: 1 + rng.Int64N(5), Amount: 1 + rng.Int64N(5000)}
+			r.Condition.Currency = "HKD"
 		case 2:
 			r.Effect = Effect{Kind: EffectMultiplier, Multiplier: 1001 + rng.Int64N(4000)}
 		default:

@@ -135,6 +135,9 @@ func (r *Rule) Validate(base string) error {
 		bad("trigger", "purchase or event", r.Trigger)
 	}
 	fields = append(fields, r.Condition.validate(base+".condition")...)
+	if r.Effect.Kind == EffectPerAmount && r.Condition.Currency == "" {
+		bad("condition.currency", "points_per_amount needs the currency its amount is in", nil)
+	}
 	fields = append(fields, r.Effect.validate(base+".effect")...)
 	if l := r.Limits; l.PerMemberPerDay < 0 || l.PerMemberPerMonth < 0 || l.Budget < 0 || l.Budget > money.MaxAmount {
 		bad("limits", "counts and budget from 0", l)

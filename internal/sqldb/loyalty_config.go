@@ -109,6 +109,10 @@ func loadLoyaltyConfig(ctx context.Context, q Querier, tenantID string) (*loyalt
 	return &loyaltyConfig{Program: p, Ladder: loyalty.NewLadder(tiers), Rules: rules, Version: p.Version, needs: needsOf(rules)}, nil
 }
 
+func noProgram() error {
+	return apperr.New(apperr.NotFound, "this tenant has no loyalty program yet; create it with PUT /v1/loyalty/program")
+}
+
 // FindLoyaltyProgram returns the tenant's program; NotFound when it has none.
 func (db *DB) FindLoyaltyProgram(ctx context.Context, tenantID string) (loyalty.Program, error) {
 	return findProgram(ctx, db.Read(), tenantID)
@@ -120,7 +124,7 @@ func findProgram(ctx context.Context, q Querier, tenantID string) (loyalty.Progr
 	err := q.QueryRow(ctx, `SELECT settings, version, created_at, updated_at FROM loyalty_programs WHERE tenant_id = $1`, tenantID).
 		Scan(&raw, &p.Version, &p.CreatedAt, &p.UpdatedAt)
 	if errors.Is(err, ErrNoRows) {
-		return p, apperr.New(apperr.NotFound, "this tenant has no loyalty program yet; create it with PUT /v1/loyalty/program")
+		return p, noProgram()
 	}
 	if err != nil {
 		return p, err

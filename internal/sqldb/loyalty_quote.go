@@ -49,9 +49,12 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 		return nil, err
 	}
 	q := db.Read()
-	cfg, err := loadLoyaltyConfig(ctx, q, p.TenantID)
+	cfg, err := db.loyaltyConfigFor(ctx, q, p.TenantID)
 	if err != nil {
 		return nil, err
+	}
+	if cfg == nil {
+		return nil, noProgram()
 	}
 	m := newMember(cfg, "", tr.OccurredAt)
 	if p.CustomerID != "" {

@@ -37,9 +37,12 @@ func (db *DB) FindLoyaltyAccount(ctx context.Context, tenantID, customerID strin
 		return nil, err
 	}
 	q := db.Read()
-	cfg, err := loadLoyaltyConfig(ctx, q, tenantID)
+	cfg, err := db.loyaltyConfigFor(ctx, q, tenantID)
 	if err != nil {
 		return nil, err
+	}
+	if cfg == nil {
+		return nil, noProgram()
 	}
 	m, ok, err := loadMember(ctx, q, tenantID, p.ID, false)
 	if err != nil {
@@ -77,7 +80,7 @@ func (a *LoyaltyAccount) tierProgress(ctx context.Context, q Querier, cfg *loyal
 		a.NextTier, a.GapToNext = &next, max(0, next.Threshold-a.QualifyingNow)
 	}
 	// Keeping the tier is judged on the period that ends at the review.
-	kept, err := qualifyingValue(ctx, q, cfg, tenantID, m.CustomerID, tg.PeriodStart(m.ReviewAt, m.JoinedAt), m.ReviewAt)
+	kept, err := qualifyingValue(ctx, q, cfg, tenantID, m.CustomerID, m.ReviewAt.AddDate(-1, 0, 0), m.ReviewAt)
 	a.KeepGap = max(0, t.Threshold-kept)
 	return err
 }
