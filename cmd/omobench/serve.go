@@ -72,7 +72,11 @@ func startServe(ctx context.Context, bin, dbURL, logPath string) (*omoProc, erro
 	if _, err := tail.Seek(st.Size(), io.SeekStart); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--db", dbURL, "--addr", "127.0.0.1:0")
+	args := []string{"serve", "--db", dbURL, "--addr", "127.0.0.1:0"}
+	if pp := os.Getenv("OMOBENCH_PPROF_ADDR"); pp != "" {
+		args = append(args, "--pprof-addr", pp) // to profile the server under load
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -26,6 +26,7 @@ func Workers(db *sqldb.DB) *river.Workers {
 	river.AddWorker(w, &tierChangedWorker{})
 	river.AddWorker(w, &loyaltyMaturityWorker{db: db})
 	river.AddWorker(w, &loyaltyExpiryWorker{db: db})
+	river.AddWorker(w, &tierReviewWorker{db: db})
 	return w
 }
 
@@ -43,6 +44,9 @@ func Periodic() []*river.PeriodicJob {
 			&river.PeriodicJobOpts{RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return LoyaltyExpiry{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return TierReview{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }
@@ -77,10 +81,11 @@ func (w *idempotencyCleanupWorker) Work(ctx context.Context, _ *river.Job[Idempo
 // Reactions must be idempotent: a job may run again after a crash.
 type TransactionReaction func(ctx context.Context, db *sqldb.DB, j transaction.RecordedJob) error
 
-// transactionReactions are the modules that follow sales. None is wired yet:
-// loyalty (earning and claw-back) attaches here, and segments and journeys
-// after it. The job exists now so that every transaction recorded from the
-// first day is delivered to them, in order, once they are.
+// transactionReactions are the modules that follow sales asynchronously.
+// None is wired yet: loyalty earns and claws back inside the sale's own
+// database transaction (the balance is in the response), and segments and
+// journeys attach here. The job exists now so that every transaction
+// recorded from the first day is delivered to them, in order, once they are.
 var transactionReactions []TransactionReaction
 
 // transactionRecordedWorker runs the reactions to one recorded transaction.
@@ -90,6 +95,9 @@ type transactionRecordedWorker struct {
 }
 
 func (w *transactionRecordedWorker) Work(ctx context.Context, j *river.Job[transaction.RecordedJob]) error {
+	if len(transactionReactions) == 0 {
+		return nil // loyalty earns in the sale's own transaction; nothing else follows sales yet
+	}
 	for _, tid := range j.Args.TransactionIDs {
 		if _, err := w.db.FindTransactionByID(ctx, j.Args.TenantID, tid); err != nil {
 			return err // the job is written with the transactions, so they must exist
@@ -177,5 +185,24 @@ func (w *loyaltyExpiryWorker) Timeout(*river.Job[LoyaltyExpiry]) time.Duration {
 
 func (w *loyaltyExpiryWorker) Work(ctx context.Context, _ *river.Job[LoyaltyExpiry]) error {
 	_, err := w.db.ExpireLoyaltyPoints(ctx, w.db.Now())
+	return err
+}
+
+// TierReview reviews the tiers of members whose qualification period has
+// ended (keep, or one tier down).
+type TierReview struct{}
+
+// Kind names the job.
+func (TierReview) Kind() string { return "loyalty.tier_review" }
+
+type tierReviewWorker struct {
+	river.WorkerDefaults[TierReview]
+	db *sqldb.DB
+}
+
+func (w *tierReviewWorker) Timeout(*river.Job[TierReview]) time.Duration { return 30 * time.Minute }
+
+func (w *tierReviewWorker) Work(ctx context.Context, _ *river.Job[TierReview]) error {
+	_, err := w.db.ReviewLoyaltyTiers(ctx, w.db.Now())
 	return err
 }

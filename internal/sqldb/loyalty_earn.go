@@ -55,6 +55,11 @@ func accrue(ctx context.Context, tx *Tx, tr *transaction.Transaction, p RecordPa
 	out := &LoyaltyOutcome{}
 	before := m.TierID
 	if tr.Kind == transaction.KindPurchase {
+		// A purchase only adds to the balances read here; a return's
+		// claw-back is read back after it is posted.
+		if out.Balances, err = memberBalances(ctx, tx, tr.TenantID, tr.CustomerID); err != nil {
+			return nil, err
+		}
 		err = earnPurchase(ctx, tx, cfg, &m, tr, basketOf(tr, p.SalesChannelCode, p.LocationCode), out)
 	} else {
 		err = clawbackReturn(ctx, tx, cfg, &m, tr, basketOf(tr, p.SalesChannelCode, p.LocationCode), link, out)
@@ -72,7 +77,9 @@ func accrue(ctx context.Context, tx *Tx, tr *transaction.Transaction, p RecordPa
 	if t, ok := cfg.Ladder.ByID(m.TierID); ok {
 		out.Tier = &t
 	}
-	out.Balances, err = memberBalances(ctx, tx, tr.TenantID, tr.CustomerID)
+	if tr.Kind == transaction.KindReturn {
+		out.Balances, err = memberBalances(ctx, tx, tr.TenantID, tr.CustomerID)
+	}
 	return out, err
 }
 
@@ -121,12 +128,11 @@ func postEarning(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow, 
 	credit, settled := loyalty.AccountAvailable, int64(0)
 	if out.Pending {
 		credit = loyalty.AccountPending
+		out.Balances.Pending += e.Points
 	} else {
-		owed, err := accountBalance(ctx, tx, tr.TenantID, member(loyalty.AccountOwed, m.CustomerID), true)
-		if err != nil {
-			return err
-		}
-		settled = min(e.Points, -owed)
+		settled = min(e.Points, -out.Balances.Owed)
+		out.Balances.Available += e.Points - settled
+		out.Balances.Owed += settled
 	}
 	postings := sourcePostings(e.Awards, -1)
 	postings = append(postings, loyalty.Posting{Account: member(credit, m.CustomerID), Points: e.Points - settled})

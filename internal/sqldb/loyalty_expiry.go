@@ -61,6 +61,11 @@ func matureBatch(ctx context.Context, tx *Tx, now time.Time) (int, error) {
 }
 
 func matureLot(ctx context.Context, tx *Tx, tenantID string, l lotRow) error {
+	// The member's row lock orders this with the member's sales, which
+	// settle the same owed balance.
+	if _, _, err := loadMember(ctx, tx, tenantID, l.CustomerID, true); err != nil {
+		return err
+	}
 	owed, err := accountBalance(ctx, tx, tenantID, member(loyalty.AccountOwed, l.CustomerID), true)
 	if err != nil {
 		return err

@@ -174,21 +174,15 @@ func budgets(ctx context.Context, q Querier, tenantID string, ruleIDs []string) 
 // back in full) to a rule's usage counters of a sale's periods.
 func countUsage(ctx context.Context, tx *Tx, tenantID, customerID, ruleID string, local time.Time, delta int64) error {
 	day, month := periods(local)
-	for _, p := range []string{"all", day, month} {
-		var err error
-		if delta > 0 {
-			_, err = tx.Exec(ctx, `INSERT INTO loyalty_rule_usage (tenant_id, customer_id, rule_id, period, uses) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (tenant_id, customer_id, rule_id, period) DO UPDATE SET uses = loyalty_rule_usage.uses + excluded.uses`,
-				tenantID, customerID, ruleID, p, delta)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE loyalty_rule_usage SET uses = CASE WHEN uses + $5 < 0 THEN 0 ELSE uses + $5 END
-				WHERE tenant_id = $1 AND customer_id = $2 AND rule_id = $3 AND period = $4`, tenantID, customerID, ruleID, p, delta)
-		}
-		if err != nil {
-			return err
-		}
+	if delta > 0 {
+		rows := [][]any{{tenantID, customerID, ruleID, "all", delta}, {tenantID, customerID, ruleID, day, delta},
+			{tenantID, customerID, ruleID, month, delta}}
+		return insertRows(ctx, tx, "loyalty_rule_usage", "tenant_id, customer_id, rule_id, period, uses", rows,
+			` ON CONFLICT (tenant_id, customer_id, rule_id, period) DO UPDATE SET uses = loyalty_rule_usage.uses + excluded.uses`)
 	}
-	return nil
+	_, err := tx.Exec(ctx, `UPDATE loyalty_rule_usage SET uses = CASE WHEN uses + $6 < 0 THEN 0 ELSE uses + $6 END
+		WHERE tenant_id = $1 AND customer_id = $2 AND rule_id = $3 AND period IN ('all', $4, $5)`, tenantID, customerID, ruleID, day, month, delta)
+	return err
 }
 
 // addQualifying adds to a member's qualifying value of one local day.

@@ -410,3 +410,33 @@ type atomicCounter struct {
 }
 
 func (c *atomicCounter) add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
+
+// TestLoyalty_TierReview keeps a tier for a period that met its threshold
+// and takes it down one step after a period that did not.
+func TestLoyalty_TierReview(t *testing.T) {
+	t.Parallel()
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			ann := w.customer("review@mail.hk")
+			if r := w.buy(ann, "pos", line("BAG-1", "bags", 1, 250000)); r.Loyalty.Tier.Code != "gold" {
+				t.Fatalf("not gold: %+v", r.Loyalty.Tier)
+			}
+			review := func(wantTier string) {
+				t.Helper()
+				if _, err := w.db.ReviewLoyaltyTiers(ctx, w.clock.Now()); err != nil {
+					t.Fatal(err)
+				}
+				if a := w.account(ann); a.Tier.Code != wantTier {
+					t.Fatalf("at %s: tier %s, want %s (review at %s)", w.clock.Now(), a.Tier.Code, wantTier, a.ReviewAt)
+				}
+			}
+			w.clock.Add(366 * 24 * time.Hour) // the first year met Gold's threshold
+			review("gold")
+			w.clock.Add(366 * 24 * time.Hour) // the second year bought nothing
+			review("member")
+			w.check()
+		})
+	}
+}
