@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/omo-platform/omo/internal/sqldb"
@@ -199,4 +200,33 @@ func assertLedgerSound(t *testing.T, db *sqldb.DB, tenantID string) {
 	for _, b := range bad {
 		t.Error("ledger invariant:", b)
 	}
+}
+
+func TestLoyalty_Liability(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := newServer(t, db)
+		sh := s.loyaltyShop(t)
+		buyer := ids("email", email("liab"))
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", sh.Secret, sale("LB-1", buyer), nil) // 33 available
+		web := sale("LB-2", buyer)
+		web["sales_channel"] = "web"
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", sh.Secret, web, nil) // 33 pending (7-day window)
+		l := s.must(t, http.StatusOK, http.MethodGet, "/v1/loyalty/liability", sh.Secret, nil, nil)
+		values := l.JSON["values"].([]any)[0].(map[string]any)
+		if l.JSON["available"].(float64) != 33 || l.JSON["pending"].(float64) != 33 || values["currency"] != "HKD" || values["available"].(float64) != 330 {
+			t.Fatalf("liability: %s", l)
+		}
+		flows := l.JSON["flows"].([]any)
+		if len(flows) != 1 || flows[0].(map[string]any)["issued"].(float64) != 66 {
+			t.Fatalf("flows: %v", flows)
+		}
+		c := s.must(t, http.StatusOK, http.MethodGet, "/v1/loyalty/liability.csv", sh.Secret, nil, nil)
+		if ct := c.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") ||
+			!strings.Contains(string(c.Raw), "section,key,points,value_HKD\noutstanding,available,33,330\n") {
+			t.Fatalf("csv: %s %s", ct, c.Raw)
+		}
+		other := s.newTenant(t)
+		assertProblem(t, s.do(t, http.MethodGet, "/v1/loyalty/liability", other.Secret, nil, nil), http.StatusNotFound)
+	})
 }

@@ -131,6 +131,7 @@ func (s *server) routes() {
 	s.loyaltyProgramRoutes()
 	s.loyaltyRuleRoutes()
 	s.loyaltyAccountRoutes()
+	s.loyaltyLiabilityRoutes()
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
