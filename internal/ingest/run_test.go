@@ -17,10 +17,13 @@ import (
 
 // importFile stores a file as an import of a new tenant with an "online"
 // sales channel, runs it to the end, and returns the import.
-func importFile(t testing.TB, db *sqldb.DB, mapping string, file []byte) sqldb.Import {
+func importFile(t testing.TB, db *sqldb.DB, mapping string, file []byte, setup ...func(tenantID string)) sqldb.Import {
 	t.Helper()
 	ctx := context.Background()
 	tn := sqldbtest.Tenant(t, db)
+	for _, f := range setup {
+		f(tn.ID)
+	}
 	if _, err := db.CreateSalesChannel(ctx, location.SalesChannel{TenantID: tn.ID, Code: "online", Type: location.ChannelWeb,
 		Names: map[string]string{"en": "Web shop"}, Active: true}); err != nil {
 		t.Fatal(err)
@@ -59,7 +62,7 @@ func TestRun_OnlineRetail(t *testing.T) {
 			t.Skip("the full Online Retail import on PostgreSQL runs with OMO_TEST_FULL_DATA=1")
 		}
 		start := time.Now()
-		im := importFile(t, db, string(mapping), raw)
+		im := importFile(t, db, string(mapping), raw, func(tenantID string) { installSampleProgram(t, db, tenantID) })
 		t.Logf("%s: %d rows in %s: accepted %d, rejected %d, duplicates %d, transactions %d, customers created %d matched %d",
 			db.Engine(), im.RowsRead, time.Since(start), im.Accepted, im.Rejected, im.Duplicates, im.TransactionsCreated, im.CustomersCreated, im.CustomersMatched)
 		// The counts docs/imports.md documents (and cmd/omo's kill test checks).
@@ -87,6 +90,7 @@ func TestRun_OnlineRetail(t *testing.T) {
 				break
 			}
 		}
+		checkSamplePoints(t, db, im.TenantID)
 	})
 }
 

@@ -13,29 +13,33 @@ var loyaltyChecks = []struct{ name, query string }{
 		WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id, entry_id HAVING SUM(points) <> 0`},
 	{"every entry has postings", `SELECT e.tenant_id, e.id, e.kind FROM loyalty_entries e
 		WHERE ($1 = '' OR e.tenant_id = $1) AND NOT EXISTS (SELECT 1 FROM loyalty_postings p WHERE p.tenant_id = e.tenant_id AND p.entry_id = e.id)`},
-	{"cached balances equal their postings", `SELECT a.tenant_id, a.kind || ':' || a.owner, CAST(a.balance AS TEXT) || ' cached, ' ||
-			CAST(COALESCE((SELECT SUM(p.points) FROM loyalty_postings p WHERE p.tenant_id = a.tenant_id AND p.account_kind = a.kind
-				AND p.account_owner = a.owner), 0) AS TEXT) || ' posted'
-		FROM loyalty_accounts a WHERE ($1 = '' OR a.tenant_id = $1) AND a.balance <> COALESCE((SELECT SUM(p.points) FROM loyalty_postings p
-			WHERE p.tenant_id = a.tenant_id AND p.account_kind = a.kind AND p.account_owner = a.owner), 0)`},
-	{"postings to cached accounts have an account", `SELECT p.tenant_id, p.account_kind || ':' || p.account_owner, CAST(SUM(p.points) AS TEXT)
-		FROM loyalty_postings p WHERE ($1 = '' OR p.tenant_id = $1) AND p.account_kind IN ('available', 'pending', 'owed', 'held', 'budget')
-			AND NOT EXISTS (SELECT 1 FROM loyalty_accounts a WHERE a.tenant_id = p.tenant_id AND a.kind = p.account_kind AND a.owner = p.account_owner)
-		GROUP BY p.tenant_id, p.account_kind, p.account_owner HAVING SUM(p.points) <> 0`},
+	{"cached balances equal their postings", `SELECT a.tenant_id, a.kind || ':' || a.owner,
+			CAST(a.balance AS TEXT) || ' cached, ' || CAST(COALESCE(p.total, 0) AS TEXT) || ' posted'
+		FROM loyalty_accounts a LEFT JOIN (SELECT tenant_id, account_kind, account_owner, SUM(points) AS total FROM loyalty_postings
+			WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id, account_kind, account_owner) p
+			ON p.tenant_id = a.tenant_id AND p.account_kind = a.kind AND p.account_owner = a.owner
+		WHERE ($1 = '' OR a.tenant_id = $1) AND a.balance <> COALESCE(p.total, 0)`},
+	{"postings to cached accounts have an account", `SELECT p.tenant_id, p.account_kind || ':' || p.account_owner, CAST(p.total AS TEXT)
+		FROM (SELECT tenant_id, account_kind, account_owner, SUM(points) AS total FROM loyalty_postings
+			WHERE ($1 = '' OR tenant_id = $1) AND account_kind IN ('available', 'pending', 'owed', 'held', 'budget')
+			GROUP BY tenant_id, account_kind, account_owner) p
+		WHERE p.total <> 0 AND NOT EXISTS (SELECT 1 FROM loyalty_accounts a
+			WHERE a.tenant_id = p.tenant_id AND a.kind = p.account_kind AND a.owner = p.account_owner)`},
 	{"no member balance below zero", `SELECT tenant_id, kind || ':' || owner, CAST(balance AS TEXT) FROM loyalty_accounts
 		WHERE ($1 = '' OR tenant_id = $1) AND ((kind IN ('available', 'pending', 'held', 'budget') AND balance < 0) OR (kind = 'owed' AND balance > 0))`},
-	{"lots add up to the member's balance", `SELECT a.tenant_id, a.kind || ':' || a.owner, CAST(a.balance AS TEXT) || ' in the account, ' ||
-			CAST(COALESCE((SELECT SUM(l.remaining) FROM loyalty_lots l WHERE l.tenant_id = a.tenant_id AND l.customer_id = a.owner
-				AND l.status = a.kind), 0) AS TEXT) || ' in lots'
-		FROM loyalty_accounts a WHERE ($1 = '' OR a.tenant_id = $1) AND a.kind IN ('available', 'pending')
-			AND a.balance <> COALESCE((SELECT SUM(l.remaining) FROM loyalty_lots l WHERE l.tenant_id = a.tenant_id AND l.customer_id = a.owner
-				AND l.status = a.kind), 0)`},
+	{"lots add up to the member's balance", `SELECT a.tenant_id, a.kind || ':' || a.owner,
+			CAST(a.balance AS TEXT) || ' in the account, ' || CAST(COALESCE(l.total, 0) AS TEXT) || ' in lots'
+		FROM loyalty_accounts a LEFT JOIN (SELECT tenant_id, customer_id, status, SUM(remaining) AS total FROM loyalty_lots
+			WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id, customer_id, status) l
+			ON l.tenant_id = a.tenant_id AND l.customer_id = a.owner AND l.status = a.kind
+		WHERE ($1 = '' OR a.tenant_id = $1) AND a.kind IN ('available', 'pending') AND a.balance <> COALESCE(l.total, 0)`},
 	{"lots without an account", `SELECT l.tenant_id, l.customer_id, l.status FROM loyalty_lots l
 		WHERE ($1 = '' OR l.tenant_id = $1) AND l.remaining > 0 AND NOT EXISTS (SELECT 1 FROM loyalty_accounts a
 			WHERE a.tenant_id = l.tenant_id AND a.kind = l.status AND a.owner = l.customer_id)`},
 	{"every lot equals its points less its takes", `SELECT l.tenant_id, l.id, CAST(l.points AS TEXT) || ' − takes ≠ ' || CAST(l.remaining AS TEXT)
-		FROM loyalty_lots l WHERE ($1 = '' OR l.tenant_id = $1) AND l.points - COALESCE((SELECT SUM(t.points) FROM loyalty_lot_takes t
-			WHERE t.tenant_id = l.tenant_id AND t.lot_id = l.id), 0) <> l.remaining`},
+		FROM loyalty_lots l LEFT JOIN (SELECT tenant_id, lot_id, SUM(points) AS total FROM loyalty_lot_takes
+			WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id, lot_id) t ON t.tenant_id = l.tenant_id AND t.lot_id = l.id
+		WHERE ($1 = '' OR l.tenant_id = $1) AND l.points - COALESCE(t.total, 0) <> l.remaining`},
 	{"no natural key applied twice", `SELECT tenant_id, natural_key, CAST(COUNT(*) AS TEXT) FROM loyalty_entries
 		WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id, natural_key HAVING COUNT(*) > 1`},
 	{"one earn entry per transaction", `SELECT tenant_id, transaction_id, CAST(COUNT(*) AS TEXT) FROM loyalty_entries
