@@ -230,3 +230,35 @@ func TestLoyalty_Liability(t *testing.T) {
 		assertProblem(t, s.do(t, http.MethodGet, "/v1/loyalty/liability", other.Secret, nil, nil), http.StatusNotFound)
 	})
 }
+
+// TestLoyalty_EventsEarn: a behavioural event sent through the tracking API
+// earns what an event rule gives, once per member, and only when its
+// properties match.
+func TestLoyalty_EventsEarn(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := newServer(t, db)
+		sh := s.loyaltyShop(t)
+		s.rule(t, sh.Secret, map[string]any{"name": "Review bonus", "trigger": "event",
+			"condition": map[string]any{"event": "Review Written", "properties": []map[string]any{{"name": "rating", "values": []string{"4", "5"}}}},
+			"effect":    map[string]any{"kind": "fixed_points", "points": 20}, "limits": map[string]any{"once_per_member": true}})
+		review := func(rating int) map[string]any {
+			return msg("track", "userId", "reviewer-1", "event", "Review Written", "properties", map[string]any{"rating": rating})
+		}
+		first := s.segment(t, sh.Secret, "/v1/batch", map[string]any{"batch": []any{review(2), review(5), review(5)}})
+		if len(first.Dropped) != 0 {
+			t.Fatalf("dropped: %+v", first.Dropped)
+		}
+		found := s.must(t, http.StatusOK, http.MethodGet, "/v1/customers?external_type=user_id&external_value=reviewer-1", sh.Secret, nil, nil)
+		data := found.JSON["data"].([]any)
+		if len(data) != 1 {
+			t.Fatalf("customer: %s", found)
+		}
+		cid := data[0].(map[string]any)["id"].(string)
+		acct := s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+cid+"/loyalty", sh.Secret, nil, nil)
+		if acct.JSON["balances"].(map[string]any)["available"].(float64) != 20 {
+			t.Fatalf("a 5-star review earns 20 once: %s", acct)
+		}
+		assertLedgerSound(t, db, sh.TenantID)
+	})
+}

@@ -259,6 +259,9 @@ func recordEventsTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordEvents
 	if err := enqueueRecorded(ctx, tx, t.ID, created); err != nil {
 		return err
 	}
+	if err := accrueEvents(ctx, tx, t.ID, items); err != nil {
+		return err
+	}
 	return insertEvents(ctx, tx, t.ID, p.KeyID, items)
 }
 

@@ -42,7 +42,8 @@ type loyaltyConfig struct {
 // nothing else.
 type configNeeds struct {
 	firstPurchase, customer, usage bool
-	budgets                        []string // rule ids
+	budgets                        []string        // rule ids
+	events                         map[string]bool // event names that rules trigger on
 }
 
 func needsOf(rules []loyalty.Rule) configNeeds {
@@ -54,6 +55,12 @@ func needsOf(rules []loyalty.Rule) configNeeds {
 		n.usage = n.usage || l.OncePerMember || l.PerMemberPerDay > 0 || l.PerMemberPerMonth > 0
 		if l.Budget > 0 {
 			n.budgets = append(n.budgets, r.ID)
+		}
+		if r.Trigger == loyalty.TriggerEvent {
+			if n.events == nil {
+				n.events = map[string]bool{}
+			}
+			n.events[c.Event] = true
 		}
 	}
 	return n
