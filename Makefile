@@ -29,7 +29,7 @@ lint: ## vet and format check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
-FUZZ_PKGS ?= ./internal/customer ./internal/ingest ./internal/event ./internal/api
+FUZZ_PKGS ?= ./internal/customer ./internal/ingest ./internal/event ./internal/api ./internal/coupon
 
 fuzz: ## run each fuzz target for 30 s
 	@for p in $(FUZZ_PKGS); do for f in $$($(GO) test $$p -list 'Fuzz.*' | grep ^Fuzz); do \
