@@ -80,6 +80,7 @@ type DB struct {
 	jobs           *jobs
 	tenants        tenantCache
 	loyaltyConfigs loyaltyConfigCache
+	places         placeCache
 	counters       writeCounters
 }
 

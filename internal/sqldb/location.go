@@ -119,6 +119,7 @@ func (db *DB) FindLocations(ctx context.Context, f LocationFilter) ([]location.L
 // UpdateLocation applies edit to a location and stores it if it stays valid.
 // The code may change (to a free one); ids never do.
 func (db *DB) UpdateLocation(ctx context.Context, tenantID, locationID string, edit func(*location.Location)) (location.Location, error) {
+	defer db.forgetPlaces(tenantID)
 	var l location.Location
 	err := db.WriteTx(ctx, func(tx *Tx) error {
 		var err error
@@ -216,6 +217,7 @@ func (db *DB) FindSalesChannels(ctx context.Context, f SalesChannelFilter) ([]lo
 
 // UpdateSalesChannel applies edit to a sales channel and stores it if valid.
 func (db *DB) UpdateSalesChannel(ctx context.Context, tenantID, channelID string, edit func(*location.SalesChannel)) (location.SalesChannel, error) {
+	defer db.forgetPlaces(tenantID)
 	var c location.SalesChannel
 	err := db.WriteTx(ctx, func(tx *Tx) error {
 		var err error

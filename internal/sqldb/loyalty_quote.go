@@ -58,17 +58,17 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 	}
 	m := newMember(cfg, "", tr.OccurredAt)
 	if p.CustomerID != "" {
-		prof, err := db.FindCustomerByID(ctx, p.TenantID, p.CustomerID)
+		c, err := loadCustomerRow(ctx, q, p.TenantID, p.CustomerID, "")
 		if err != nil {
 			return nil, err
 		}
-		tr.CustomerID = prof.ID
-		if known, ok, err := loadMember(ctx, q, p.TenantID, prof.ID, false); err != nil {
+		tr.CustomerID = c.SurvivorID
+		if known, ok, err := loadMember(ctx, q, p.TenantID, c.SurvivorID, false); err != nil {
 			return nil, err
 		} else if ok {
 			m = known
 		} else {
-			m.CustomerID = prof.ID
+			m.CustomerID = c.SurvivorID
 		}
 	}
 	b := basketOf(tr, p.SalesChannelCode, p.LocationCode)
@@ -127,7 +127,7 @@ func (db *DB) quoteTransaction(ctx context.Context, p *QuoteParams) (*transactio
 		return nil, err
 	}
 	q := db.Read()
-	if _, err := findChannel(ctx, q, p.TenantID, "code", p.SalesChannelCode); err != nil {
+	if _, err := db.channelByCode(ctx, q, p.TenantID, p.SalesChannelCode); err != nil {
 		if apperr.Is(err, apperr.NotFound) {
 			return nil, apperr.Field("body.sales_channel", "no sales channel has this code", p.SalesChannelCode)
 		}
@@ -137,7 +137,7 @@ func (db *DB) quoteTransaction(ctx context.Context, p *QuoteParams) (*transactio
 		Totals: totals, TaxInclusive: p.TaxInclusive, Currency: p.Currency, OccurredAt: p.OccurredAt}
 	zone := time.UTC
 	if p.LocationCode != "" {
-		loc, err := findLocation(ctx, q, p.TenantID, "code", p.LocationCode)
+		loc, err := db.locationByCode(ctx, q, p.TenantID, p.LocationCode)
 		if err != nil {
 			if apperr.Is(err, apperr.NotFound) {
 				return nil, apperr.Field("body.location", "no location has this code", p.LocationCode)

@@ -263,14 +263,14 @@ func enqueueRecorded(ctx context.Context, tx *Tx, tenantID string, ids []string)
 // recordPlace resolves the sales channel and location codes.
 func recordPlace(ctx context.Context, tx *Tx, tenantID string, p RecordParams) (location.SalesChannel, location.Location, error) {
 	var loc location.Location
-	ch, err := findChannel(ctx, tx, tenantID, "code", p.SalesChannelCode)
+	ch, err := tx.db.channelByCode(ctx, tx, tenantID, p.SalesChannelCode)
 	if apperr.Is(err, apperr.NotFound) {
 		return ch, loc, apperr.Field("body.sales_channel", "no sales channel has this code; create it with POST /v1/sales_channels", p.SalesChannelCode)
 	}
 	if err != nil || p.LocationCode == "" {
 		return ch, loc, err
 	}
-	loc, err = findLocation(ctx, tx, tenantID, "code", p.LocationCode)
+	loc, err = tx.db.locationByCode(ctx, tx, tenantID, p.LocationCode)
 	if apperr.Is(err, apperr.NotFound) {
 		return ch, loc, apperr.Field("body.location", "no location has this code; create it with POST /v1/locations", p.LocationCode)
 	}
