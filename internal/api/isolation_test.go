@@ -54,11 +54,21 @@ var idRoutes = map[string]idRoute{
 	"POST /v1/customers/{id}/loyalty/adjustments": {object: "customer", body: map[string]any{"points": 100, "reason": "isolation"}},
 	"PUT /v1/loyalty/tiers/{id}": {object: "tier",
 		body: map[string]any{"code": "member", "name": "Member", "rank": 0, "threshold": 0, "multiplier": 1000}},
-	"GET /v1/loyalty/rules/{id}":          {object: "rule"},
-	"GET /v1/loyalty/rules/{id}/versions": {object: "rule"},
-	"PATCH /v1/loyalty/rules/{id}":        {object: "rule", body: map[string]any{"status": "paused"}},
-	"GET /v1/keys/{id}":                   {object: "key"},
-	"DELETE /v1/keys/{id}":                {object: "key"},
+	"GET /v1/loyalty/rules/{id}":                 {object: "rule"},
+	"GET /v1/loyalty/rules/{id}/versions":        {object: "rule"},
+	"PATCH /v1/loyalty/rules/{id}":               {object: "rule", body: map[string]any{"status": "paused"}},
+	"GET /v1/loyalty/rewards/{id}":               {object: "reward"},
+	"PATCH /v1/loyalty/rewards/{id}":             {object: "reward", body: map[string]any{"status": "paused"}},
+	"GET /v1/loyalty/redemptions/{id}":           {object: "redemption"},
+	"POST /v1/loyalty/redemptions/{id}/cancel":   {object: "redemption", body: map[string]any{}},
+	"GET /v1/customers/{id}/loyalty/redemptions": {object: "customer"},
+	"GET /v1/coupons/{code}":                     {object: "coupon"},
+	"POST /v1/coupons/{code}/redeem":             {object: "coupon", body: map[string]any{"sales_channel": "pos"}},
+	"GET /v1/coupons/{code}/qr.png":              {object: "coupon"},
+	"GET /v1/coupons/{code}/barcode.png":         {object: "coupon"},
+	"GET /v1/coupons/batches/{id}/codes.csv":     {object: "coupon_batch"},
+	"GET /v1/keys/{id}":                          {object: "key"},
+	"DELETE /v1/keys/{id}":                       {object: "key"},
 }
 
 // openAPIOperations lists "METHOD /path" of every operation in the served document.
@@ -114,7 +124,16 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 		aTier := s.must(t, http.StatusOK, http.MethodGet, "/v1/loyalty/tiers", a.Secret, nil, nil).JSON["data"].([]any)[0].(map[string]any)["id"].(string)
 		aRule := s.rule(t, aShopWithProgram.Secret, map[string]any{"name": "Double", "trigger": "purchase",
 			"effect": map[string]any{"kind": "multiplier", "multiplier": 2000}})
+		aReward := s.reward(t, aShopWithProgram.Secret, nil)
+		aMember := s.member(t, aShopWithProgram, "iso-member", 500)
+		aRedemption := s.must(t, http.StatusCreated, http.MethodPost, "/v1/loyalty/redemptions", a.Secret,
+			map[string]any{"customer_id": aMember, "reward_id": aReward, "sales_channel": "pos"}, nil)
+		aBatch := s.must(t, http.StatusCreated, http.MethodPost, "/v1/coupons/batches", a.Secret, map[string]any{"name": "iso", "count": 1}, nil)
 		objects := map[string][]string{
+			"reward":        {aReward},
+			"redemption":    {aRedemption.JSON["id"].(string)},
+			"coupon":        {aRedemption.JSON["coupon"].(map[string]any)["code"].(string)},
+			"coupon_batch":  {aBatch.JSON["id"].(string)},
 			"tier":          {aTier},
 			"rule":          {aRule},
 			"import":        {aImport.JSON["id"].(string)},
@@ -146,7 +165,7 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 				t.Run(strings.ReplaceAll(op, "/", "_"), func(t *testing.T) {
 					t.Parallel()
 					for _, objID := range objects[route.object] {
-						p := strings.ReplaceAll(strings.ReplaceAll(path, "{id}", url.PathEscape(objID)), "{name}", url.PathEscape(objID))
+						p := strings.NewReplacer("{id}", url.PathEscape(objID), "{name}", url.PathEscape(objID), "{code}", url.PathEscape(objID)).Replace(path)
 						r := s.do(t, method, p, b.Secret, route.body, nil)
 						if route.status != 0 {
 							if r.Status != route.status {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/omo-platform/omo/internal/coupon"
 	"github.com/omo-platform/omo/internal/sqldb"
 )
 
@@ -49,6 +50,7 @@ type server struct {
 	auth    *authenticator
 	api     huma.API
 	deps    Deps
+	guesses *coupon.GuessLimiter
 }
 
 var installOnce sync.Once
@@ -63,7 +65,8 @@ func NewHandler(d Deps) http.Handler {
 	if d.BodyLimit <= 0 {
 		d.BodyLimit = DefaultBodyLimit
 	}
-	s := &server{db: d.DB, log: d.Logger, metrics: d.Metrics, mux: http.NewServeMux(), deps: d}
+	s := &server{db: d.DB, log: d.Logger, metrics: d.Metrics, mux: http.NewServeMux(), deps: d,
+		guesses: coupon.NewGuessLimiter(coupon.LimiterConfig{})}
 	s.auth = newAuthenticator(s)
 	s.api = newAPI(s.mux, d.Version)
 	s.routes()
@@ -132,6 +135,7 @@ func (s *server) routes() {
 	s.loyaltyRuleRoutes()
 	s.loyaltyAccountRoutes()
 	s.loyaltyLiabilityRoutes()
+	s.loyaltyRewardRoutes()
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {

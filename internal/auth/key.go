@@ -47,6 +47,7 @@ const (
 	ScopeLoyaltyRead   = "loyalty:read"
 	ScopeLoyaltyWrite  = "loyalty:write"
 	ScopeLoyaltyAdjust = "loyalty:adjust"
+	ScopeCouponsRedeem = "coupons:redeem"
 	ScopeAll           = "*"
 )
 
@@ -54,7 +55,7 @@ const (
 var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite, ScopeTenantRead, ScopeTenantWrite,
 	ScopeLocationsRead, ScopeLocationsWrite, ScopeTransactionsRead, ScopeTransactionsWrite,
 	ScopeEventsRead, ScopeEventsWrite, ScopeImportsRead, ScopeImportsWrite,
-	ScopeLoyaltyRead, ScopeLoyaltyWrite, ScopeLoyaltyAdjust}
+	ScopeLoyaltyRead, ScopeLoyaltyWrite, ScopeLoyaltyAdjust, ScopeCouponsRedeem}
 
 // APIKey is the stored form of a key: never the secret itself.
 type APIKey struct {
