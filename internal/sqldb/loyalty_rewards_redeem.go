@@ -370,6 +370,9 @@ func cancel(ctx context.Context, tx *Tx, r *Redemption, p CancelParams) error {
 	if r.RestoreEntryID, err = restoreTakes(ctx, tx, r, takes, reason, p.Actor.Actor, now); err != nil {
 		return err
 	}
+	if err := expireRestored(ctx, tx, r, takes, now); err != nil {
+		return err
+	}
 	if err := giveBackStock(ctx, tx, r); err != nil {
 		return err
 	}
@@ -383,17 +386,18 @@ func cancel(ctx context.Context, tx *Tx, r *Redemption, p CancelParams) error {
 // the lot to the survivor).
 type lotTake struct {
 	loyalty.Take
-	owner string
+	owner     string
+	expiresAt *time.Time
 }
 
 func redemptionTakes(ctx context.Context, tx *Tx, tenantID, entryID string) ([]lotTake, []string, error) {
 	var takes []lotTake
 	var owners []string
-	err := queryEach(ctx, tx, `SELECT t.lot_id, t.points, l.customer_id FROM loyalty_lot_takes t
+	err := queryEach(ctx, tx, `SELECT t.lot_id, t.points, l.customer_id, l.expires_at FROM loyalty_lot_takes t
 		JOIN loyalty_lots l ON l.tenant_id = t.tenant_id AND l.id = t.lot_id WHERE t.tenant_id = $1 AND t.entry_id = $2 ORDER BY t.lot_id`,
 		[]any{tenantID, entryID}, func(row Rows) error {
 			var t lotTake
-			err := row.Scan(&t.LotID, &t.Points, &t.owner)
+			err := row.Scan(&t.LotID, &t.Points, &t.owner, &t.expiresAt)
 			takes = append(takes, t)
 			if !slices.Contains(owners, t.owner) {
 				owners = append(owners, t.owner)
@@ -457,6 +461,43 @@ func giveBackStock(ctx context.Context, tx *Tx, r *Redemption) error {
 		}
 		if _, err := tx.Exec(ctx, `UPDATE loyalty_reward_quota_usage SET used = used - 1 WHERE tenant_id = $1 AND reward_id = $2
 			AND location_code = $3 AND period = $4 AND used > 0`, r.TenantID, r.RewardID, loc, period); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expireRestored expires at once the restored points of lots whose expiry
+// passed while they were spent: they came back with their original expiry,
+// and the member must not spend points past it. The entry has its own
+// natural key, so it never collides with the expiry job's entries of the
+// same lots.
+func expireRestored(ctx context.Context, tx *Tx, r *Redemption, takes []lotTake, now time.Time) error {
+	byOwner := map[string][]loyalty.Take{}
+	var owners []string
+	for _, t := range takes {
+		if t.expiresAt == nil || t.expiresAt.After(now) {
+			continue
+		}
+		if byOwner[t.owner] == nil {
+			owners = append(owners, t.owner)
+		}
+		byOwner[t.owner] = append(byOwner[t.owner], t.Take)
+	}
+	slices.Sort(owners)
+	for _, o := range owners {
+		var points int64
+		for _, t := range byOwner[o] {
+			points += t.Points
+		}
+		entryID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: r.TenantID, ID: id.New(), Kind: loyalty.EntryExpire, CustomerID: o,
+			NaturalKey: "expire:restore:" + r.ID + ":" + o, Reason: fmt.Sprintf("%d restored points past their expiry", points), OccurredAt: now,
+			Postings: []loyalty.Posting{{Account: member(loyalty.AccountAvailable, o), Points: -points},
+				{Account: loyalty.Account{Kind: loyalty.AccountExpired}, Points: points}}})
+		if err != nil {
+			return err
+		}
+		if err := takeLots(ctx, tx, r.TenantID, entryID, byOwner[o]); err != nil {
 			return err
 		}
 	}
