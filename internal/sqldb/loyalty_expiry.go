@@ -140,43 +140,75 @@ func dueLots(ctx context.Context, tx *Tx, now time.Time) ([]dueLot, error) {
 	return due, err
 }
 
-// expireLots posts one expiry entry per member of the lots given.
+// expireLots posts one expiry entry per member of the lots given, set-based:
+// the entries, their postings and the takes go in multi-row INSERTs and the
+// lots are emptied by IN lists, so a million lots cost thousands of
+// statements, not millions.
 func expireLots(ctx context.Context, tx *Tx, due []dueLot, reason string, now time.Time) error {
 	type group struct {
-		tenant, customer string
-		lots             []dueLot
-		points           int64
+		tenant, customer, entry, first string
+		points                         int64
 	}
 	groups := map[[2]string]*group{}
-	var order [][2]string
+	var order []*group
+	var takes [][]any
+	lotsByTenant := map[string][]string{}
 	for _, d := range due {
 		k := [2]string{d.tenant, d.customer}
 		g := groups[k]
 		if g == nil {
-			g = &group{tenant: d.tenant, customer: d.customer}
+			g = &group{tenant: d.tenant, customer: d.customer, entry: id.New(), first: d.lot}
 			groups[k] = g
-			order = append(order, k)
+			order = append(order, g)
 		}
-		g.lots, g.points = append(g.lots, d), g.points+d.remaining
+		g.points, g.first = g.points+d.remaining, min(g.first, d.lot)
+		takes = append(takes, []any{d.tenant, g.entry, d.lot, d.remaining})
+		lotsByTenant[d.tenant] = append(lotsByTenant[d.tenant], d.lot)
 	}
-	for _, k := range order {
-		g := groups[k]
-		takes := make([]loyalty.Take, len(g.lots))
-		first := g.lots[0].lot
-		for i, l := range g.lots {
-			takes[i] = loyalty.Take{LotID: l.lot, Points: l.remaining}
-			first = min(first, l.lot)
-		}
-		entryID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: g.tenant, ID: id.New(), Kind: loyalty.EntryExpire, CustomerID: g.customer,
-			NaturalKey: "expire:" + first, Reason: fmt.Sprintf("%d points %s", g.points, reason), OccurredAt: now,
-			Postings: []loyalty.Posting{{Account: member(loyalty.AccountAvailable, g.customer), Points: -g.points},
-				{Account: loyalty.Account{Kind: loyalty.AccountExpired}, Points: g.points}}})
-		if err != nil {
+	var entries, postings [][]any
+	for _, g := range order {
+		entries = append(entries, []any{g.tenant, g.entry, loyalty.EntryExpire, g.customer, "expire:" + g.first,
+			fmt.Sprintf("%d points %s", g.points, reason), now.UTC(), tx.Now()})
+		postings = append(postings, []any{g.tenant, g.entry, 1, loyalty.AccountAvailable, g.customer, -g.points},
+			[]any{g.tenant, g.entry, 2, loyalty.AccountExpired, "", g.points})
+		if err := addToAccount(ctx, tx, g.tenant, loyalty.Posting{Account: member(loyalty.AccountAvailable, g.customer), Points: -g.points}); err != nil {
 			return err
 		}
-		if err := takeLots(ctx, tx, g.tenant, entryID, takes); err != nil {
+	}
+	for _, ins := range []struct {
+		table, cols string
+		rows        [][]any
+	}{
+		{"loyalty_entries", "tenant_id, id, kind, customer_id, natural_key, reason, occurred_at, created_at", entries},
+		{"loyalty_postings", "tenant_id, entry_id, seq, account_kind, account_owner, points", postings},
+		{"loyalty_lot_takes", "tenant_id, entry_id, lot_id, points", takes},
+	} {
+		if err := insertRows(ctx, tx, ins.table, ins.cols, ins.rows, ""); err != nil {
 			return err
 		}
+	}
+	for tenant, ids := range lotsByTenant {
+		if err := emptyLots(ctx, tx, tenant, ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emptyLots sets lots' remaining points to zero, in IN lists of
+// power-of-two sizes (one prepared statement per size).
+func emptyLots(ctx context.Context, tx *Tx, tenantID string, ids []string) error {
+	for len(ids) > 0 {
+		n := chunkLen(len(ids))
+		args := make([]any, 0, n+1)
+		args = append(args, tenantID)
+		for _, l := range ids[:n] {
+			args = append(args, l)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE loyalty_lots SET remaining = 0 WHERE tenant_id = $1 AND id IN (`+inList(tx.Engine(), 2, n)+`)`, args...); err != nil {
+			return err
+		}
+		ids = ids[n:]
 	}
 	return nil
 }
