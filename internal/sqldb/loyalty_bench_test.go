@@ -50,6 +50,7 @@ func BenchmarkExpireMillionLots(b *testing.B) {
 // seedLots writes members with lots that expired yesterday, their earn
 // entries and postings, and the matching available balances.
 func seedLots(b *testing.B, db *sqldb.DB, tenantID string, members, perMember int) {
+	e := db.Engine()
 	b.Helper()
 	ctx := context.Background()
 	past := time.Now().Add(-24 * time.Hour).UTC()
@@ -83,7 +84,7 @@ func seedLots(b *testing.B, db *sqldb.DB, tenantID string, members, perMember in
 			} {
 				for i := 0; i < len(s.rows); i += 2000 {
 					j := min(i+2000, len(s.rows))
-					if _, err := tx.Exec(ctx, "INSERT INTO "+s.table+" ("+s.cols+") VALUES "+renumber(s.rows[i:j]), s.args[i*s.per:j*s.per]...); err != nil {
+					if _, err := tx.Exec(ctx, "INSERT INTO "+s.table+" ("+s.cols+") VALUES "+renumber(s.rows[i:j], e), s.args[i*s.per:j*s.per]...); err != nil {
 						return err
 					}
 				}
@@ -102,8 +103,12 @@ func ph(args *[]any, vs ...any) string {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(vs)), ", ") + ")"
 }
 
-// renumber joins rows and turns ? into $1, $2, … (both engines read those).
-func renumber(rows []string) string {
+// renumber joins rows and, for PostgreSQL, turns ? into $1, $2, …; SQLite
+// keeps ?, which it binds by position (it looks $n names up linearly).
+func renumber(rows []string, e sqldb.Engine) string {
+	if e == sqldb.SQLite {
+		return strings.Join(rows, ", ")
+	}
 	var b strings.Builder
 	n := 0
 	for i, r := range rows {
