@@ -55,6 +55,9 @@ var idRoutes = map[string]idRoute{
 	"PUT /v1/loyalty/tiers/{id}": {object: "tier",
 		body: map[string]any{"code": "member", "name": "Member", "rank": 0, "threshold": 0, "multiplier": 1000}},
 	"GET /v1/loyalty/rules/{id}":                 {object: "rule"},
+	"GET /v1/loyalty/holds/{id}":                 {object: "hold"},
+	"POST /v1/loyalty/holds/{id}/capture":        {object: "hold"},
+	"POST /v1/loyalty/holds/{id}/release":        {object: "hold"},
 	"GET /v1/loyalty/rules/{id}/versions":        {object: "rule"},
 	"PATCH /v1/loyalty/rules/{id}":               {object: "rule", body: map[string]any{"status": "paused"}},
 	"GET /v1/loyalty/rewards/{id}":               {object: "reward"},
@@ -125,6 +128,10 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 		aRule := s.rule(t, aShopWithProgram.Secret, map[string]any{"name": "Double", "trigger": "purchase",
 			"effect": map[string]any{"kind": "multiplier", "multiplier": 2000}})
 		aReward := s.reward(t, aShopWithProgram.Secret, nil)
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/customers/"+survivor.ID+"/loyalty/adjustments", a.Secret,
+			map[string]any{"points": 100, "reason": "to hold"}, nil)
+		aHold := s.must(t, http.StatusCreated, http.MethodPost, "/v1/loyalty/holds", a.Secret, map[string]any{
+			"customer_id": survivor.ID, "points": 50, "currency": "HKD", "reference": "iso-hold"}, nil).JSON["id"].(string)
 		aMember := s.member(t, aShopWithProgram, "iso-member", 500)
 		aRedemption := s.must(t, http.StatusCreated, http.MethodPost, "/v1/loyalty/redemptions", a.Secret,
 			map[string]any{"customer_id": aMember, "reward_id": aReward, "sales_channel": "pos"}, nil)
@@ -136,6 +143,7 @@ func TestIsolation_OtherTenantsObjectsAreNotFound(t *testing.T) {
 			"coupon_batch":  {aBatch.JSON["id"].(string)},
 			"tier":          {aTier},
 			"rule":          {aRule},
+			"hold":          {aHold},
 			"import":        {aImport.JSON["id"].(string)},
 			"mapping":       {"a-secret-mapping"},
 			"mapping-put":   {"a-put-mapping"},

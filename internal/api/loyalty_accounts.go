@@ -64,7 +64,7 @@ type customerLoyaltyOutput struct{ Body LoyaltyAccountBody }
 // EntryBody is a ledger entry.
 type EntryBody struct {
 	ID            string        `json:"id"`
-	Kind          string        `json:"kind" enum:"earn,mature,clawback,adjust,expire,redeem,restore,fund,merge,unmerge"`
+	Kind          string        `json:"kind" enum:"earn,mature,clawback,adjust,expire,redeem,restore,hold,capture,release,fund,merge,unmerge"`
 	CustomerID    string        `json:"customer_id"`
 	NaturalKey    string        `json:"natural_key" doc:"what makes the entry apply once"`
 	TransactionID string        `json:"transaction_id,omitempty"`

@@ -262,3 +262,49 @@ func TestLoyalty_EventsEarn(t *testing.T) {
 		assertLedgerSound(t, db, sh.TenantID)
 	})
 }
+
+// TestLoyalty_PointsAsATender holds points for a payment, then captures or
+// releases: a failed payment gives back exactly the lots it took.
+func TestLoyalty_PointsAsATender(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := newServer(t, db)
+		sh := s.loyaltyShop(t)
+		cus := s.identify(t, sh.Secret, http.StatusCreated, ids("email", email("tender")))
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/customers/"+cus.ID+"/loyalty/adjustments", sh.Secret,
+			map[string]any{"points": 1000, "reason": "welcome"}, nil)
+		balance := func() float64 {
+			r := s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+cus.ID+"/loyalty", sh.Secret, nil, nil)
+			return r.JSON["balances"].(map[string]any)["available"].(float64)
+		}
+		// HK$25.00 at 100 points = HK$10 is 250 points.
+		hold := map[string]any{"customer_id": cus.ID, "amount": 2500, "currency": "HKD", "reference": "PAY-1"}
+		h := s.must(t, http.StatusCreated, http.MethodPost, "/v1/loyalty/holds", sh.Secret, hold, nil)
+		if h.JSON["points"].(float64) != 250 || balance() != 750 {
+			t.Fatalf("hold: %s, balance %v", h, balance())
+		}
+		again := s.must(t, http.StatusOK, http.MethodPost, "/v1/loyalty/holds", sh.Secret, hold, nil)
+		if again.JSON["id"] != h.JSON["id"] || balance() != 750 {
+			t.Fatalf("a retried hold held twice: %s", again)
+		}
+		hid := h.JSON["id"].(string)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/loyalty/holds/"+hid+"/release", sh.Secret, nil, nil)
+		if balance() != 1000 {
+			t.Fatalf("release gave back %v", balance())
+		}
+		assertProblem(t, s.do(t, http.MethodPost, "/v1/loyalty/holds/"+hid+"/capture", sh.Secret, nil, nil), http.StatusConflict)
+		// A second payment goes through.
+		h2 := s.must(t, http.StatusCreated, http.MethodPost, "/v1/loyalty/holds", sh.Secret,
+			map[string]any{"customer_id": cus.ID, "points": 400, "currency": "HKD", "reference": "PAY-2"}, nil)
+		if h2.JSON["amount"].(map[string]any)["amount"].(float64) != 4000 {
+			t.Fatalf("400 points pay HK$40: %s", h2)
+		}
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/loyalty/holds/"+h2.JSON["id"].(string)+"/capture", sh.Secret, nil, nil)
+		if balance() != 600 {
+			t.Fatalf("after capture: %v", balance())
+		}
+		assertFieldError(t, s.do(t, http.MethodPost, "/v1/loyalty/holds", sh.Secret,
+			map[string]any{"customer_id": cus.ID, "points": 601, "currency": "HKD", "reference": "PAY-3"}, nil), "body.points")
+		assertLedgerSound(t, db, sh.TenantID)
+	})
+}

@@ -135,6 +135,7 @@ func (s *server) routes() {
 	s.loyaltyRuleRoutes()
 	s.loyaltyAccountRoutes()
 	s.loyaltyLiabilityRoutes()
+	s.loyaltyHoldRoutes()
 	s.loyaltyRewardRoutes()
 }
 

@@ -32,6 +32,7 @@ const (
 	Reward      = "rwd"
 	Redemption  = "rdm"
 	Coupon      = "cpn"
+	Hold        = "hld" // points held as a tender
 )
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
@@ -96,6 +97,8 @@ func name(prefix string) string {
 		return "redemption"
 	case Coupon:
 		return "coupon"
+	case Hold:
+		return "points hold"
 	}
 	return "object"
 }

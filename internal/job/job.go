@@ -151,7 +151,7 @@ type tierChangedWorker struct {
 func (w *tierChangedWorker) Work(context.Context, *river.Job[sqldb.TierChangedJob]) error { return nil }
 
 // LoyaltyMaturity makes pending points available once their return window
-// has passed.
+// has passed, and releases points holds past their expiry.
 type LoyaltyMaturity struct{}
 
 // Kind names the job.
@@ -163,7 +163,10 @@ type loyaltyMaturityWorker struct {
 }
 
 func (w *loyaltyMaturityWorker) Work(ctx context.Context, _ *river.Job[LoyaltyMaturity]) error {
-	_, err := w.db.MatureLoyaltyPoints(ctx, w.db.Now())
+	if _, err := w.db.MatureLoyaltyPoints(ctx, w.db.Now()); err != nil {
+		return err
+	}
+	_, err := w.db.ReleaseExpiredHolds(ctx, w.db.Now()) // a payment that never completed loses no points
 	return err
 }
 

@@ -32,6 +32,9 @@ const (
 	EntryRedeem   = "redeem"   // points spent on a reward or as a tender
 	EntryRestore  = "restore"  // a reversal gave spent points back to their lots
 	EntryFund     = "fund"     // a campaign budget was funded
+	EntryHold     = "hold"     // points held as a tender, not yet captured
+	EntryCapture  = "capture"  // held points spent
+	EntryRelease  = "release"  // held points given back to their lots
 	EntryMerge    = "merge"    // a merged member's points moved to the survivor
 	EntryUnmerge  = "unmerge"  // an unmerge moved them back
 )

@@ -40,6 +40,12 @@ var loyaltyChecks = []struct{ name, query string }{
 		FROM loyalty_lots l LEFT JOIN (SELECT tenant_id, lot_id, SUM(points) AS total FROM loyalty_lot_takes
 			WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id, lot_id) t ON t.tenant_id = l.tenant_id AND t.lot_id = l.id
 		WHERE ($1 = '' OR l.tenant_id = $1) AND l.points - COALESCE(t.total, 0) <> l.remaining`},
+	{"held balances equal the open holds", `SELECT a.tenant_id, a.owner, CAST(a.balance AS TEXT) || ' held, ' ||
+			CAST(COALESCE(h.total, 0) AS TEXT) || ' in open holds'
+		FROM loyalty_accounts a LEFT JOIN (SELECT tenant_id, customer_id, SUM(points) AS total FROM loyalty_holds
+			WHERE ($1 = '' OR tenant_id = $1) AND status = 'held' GROUP BY tenant_id, customer_id) h
+			ON h.tenant_id = a.tenant_id AND h.customer_id = a.owner
+		WHERE ($1 = '' OR a.tenant_id = $1) AND a.kind = 'held' AND a.balance <> COALESCE(h.total, 0)`},
 	{"no natural key applied twice", `SELECT tenant_id, natural_key, CAST(COUNT(*) AS TEXT) FROM loyalty_entries
 		WHERE ($1 = '' OR tenant_id = $1) GROUP BY tenant_id, natural_key HAVING COUNT(*) > 1`},
 	{"one earn entry per transaction", `SELECT tenant_id, transaction_id, CAST(COUNT(*) AS TEXT) FROM loyalty_entries

@@ -440,3 +440,49 @@ func TestLoyalty_TierReview(t *testing.T) {
 		})
 	}
 }
+
+// TestLoyalty_HoldsExpireIntoRelease: a hold neither captured nor released
+// by its expiry is released by the job; a released lot past its own expiry
+// expires at once.
+func TestLoyalty_HoldsExpireIntoRelease(t *testing.T) {
+	t.Parallel()
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			ann := w.customer("hold@mail.hk")
+			w.buy(ann, "pos", line("BAG-1", "bags", 1, 100000)) // 100 points, expiring in 24 months
+			h, created, err := w.db.HoldPoints(ctx, sqldb.HoldParams{TenantID: w.tenantID, CustomerID: ann, Points: 60, Currency: "HKD",
+				Reference: "PAY-9", TTL: time.Hour})
+			if err != nil || !created || w.account(ann).Balances.Available != 40 || w.account(ann).Balances.Held != 60 {
+				t.Fatalf("hold: %+v %v %+v", h, err, w.account(ann).Balances)
+			}
+			w.check()
+			w.clock.Add(2 * time.Hour)
+			if n, err := w.db.ReleaseExpiredHolds(ctx, w.clock.Now()); err != nil || n != 1 {
+				t.Fatalf("released %d: %v", n, err)
+			}
+			if b := w.account(ann).Balances; b.Available != 100 || b.Held != 0 {
+				t.Fatalf("after the hold expired: %+v", b)
+			}
+			w.check()
+			// Held across the lot's own expiry: the release gives it back and it expires.
+			h, _, err = w.db.HoldPoints(ctx, sqldb.HoldParams{TenantID: w.tenantID, CustomerID: ann, Points: 30, Currency: "HKD",
+				Reference: "PAY-10", TTL: 7 * 24 * time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.clock.Add(25 * 30 * 24 * time.Hour)
+			if _, err := w.db.ExpireLoyaltyPoints(ctx, w.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.db.ReleaseHold(ctx, w.tenantID, h.ID, sqldb.Actor{Actor: "test"}); err != nil {
+				t.Fatal(err)
+			}
+			if b := w.account(ann).Balances; b.Available != 0 || b.Held != 0 {
+				t.Fatalf("after releasing onto an expired lot: %+v", b)
+			}
+			w.check()
+		})
+	}
+}
