@@ -14,9 +14,18 @@ import (
 )
 
 // chunkLen is how many of n rows or values the next multi-row INSERT or IN
-// list takes: a power of two up to maxInsertRows, so that few statement
-// shapes exist and each is prepared once.
-func chunkLen(n int) int { return min(maxInsertRows, 1<<(bits.Len(uint(n))-1)) }
+// list takes: all of them up to exactShapes (the handful of rows a sale
+// writes go in one statement), else a power of two up to maxInsertRows, so
+// that few statement shapes exist and each is prepared once.
+func chunkLen(n int) int {
+	if n <= exactShapes {
+		return n
+	}
+	return min(maxInsertRows, 1<<(bits.Len(uint(n))-1))
+}
+
+// exactShapes is the largest row count that gets a statement of its own size.
+const exactShapes = 16
 
 // batchItem is one IdentifyBatch request after normalisation.
 type batchItem struct {
