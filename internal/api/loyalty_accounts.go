@@ -355,5 +355,13 @@ func (s *server) quote(ctx context.Context, in *quoteInput) (*quoteOutput, error
 	return &quoteOutput{Body: QuoteBody{Earning: earningBody(q.Earning), Total: money.Amount{Amount: q.Totals.Total, Currency: q.Currency},
 		Pending: q.Pending, AvailableAt: q.AvailableAt, Balances: balancesBody(q.Balances), Tier: tierBodyPtr(q.Tier),
 		TierAfter: tierBodyPtr(q.TierAfter), QualifyingValue: q.QualifyingThen, NextTier: tierBodyPtr(q.NextTier),
-		GapToNextTier: q.GapToNext, Rewards: []RewardOffer{}}}, nil
+		GapToNextTier: q.GapToNext, Rewards: rewardOffers(q.Rewards)}}, nil
+}
+
+func rewardOffers(rs []sqldb.Reward) []RewardOffer {
+	out := make([]RewardOffer, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, RewardOffer{ID: id.Format(id.Reward, r.ID), Name: r.Name, Points: r.Cost})
+	}
+	return out
 }

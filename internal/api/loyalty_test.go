@@ -308,3 +308,26 @@ func TestLoyalty_PointsAsATender(t *testing.T) {
 		assertLedgerSound(t, db, sh.TenantID)
 	})
 }
+
+// TestLoyalty_QuoteOffersRedeemableRewards: the quote lists the rewards the
+// member could redeem now: eligible, in stock and affordable.
+func TestLoyalty_QuoteOffersRedeemableRewards(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := newServer(t, db)
+		sh := s.loyaltyShop(t)
+		cheap := s.reward(t, sh.Secret, nil)
+		s.reward(t, sh.Secret, map[string]any{"name": "Too dear", "cost": 1000})
+		s.reward(t, sh.Secret, map[string]any{"name": "Gold only", "eligibility": map[string]any{"tiers": []string{"gold"}}})
+		s.reward(t, sh.Secret, map[string]any{"name": "Elsewhere", "eligibility": map[string]any{"locations": []string{"MK"}}})
+		cus := s.identify(t, sh.Secret, http.StatusCreated, ids("email", email("offers")))
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/customers/"+cus.ID+"/loyalty/adjustments", sh.Secret,
+			map[string]any{"points": 500, "reason": "welcome"}, nil)
+		q := s.must(t, http.StatusOK, http.MethodPost, "/v1/loyalty/quote", sh.Secret, map[string]any{"customer_id": cus.ID,
+			"sales_channel": "pos", "location": "CWB", "lines": []map[string]any{{"sku": "TEE", "quantity": 1, "unit_price": 10000}}}, nil)
+		offers := q.JSON["rewards"].([]any)
+		if len(offers) != 1 || offers[0].(map[string]any)["id"] != cheap {
+			t.Fatalf("offers: %v", offers)
+		}
+	})
+}

@@ -38,6 +38,9 @@ type Quote struct {
 	QualifyingThen int64
 	NextTier       *loyalty.Tier // after this purchase
 	GapToNext      int64
+	// Rewards the member could redeem now, here: eligible, in stock, and
+	// affordable with the available balance.
+	Rewards []Reward
 }
 
 // QuoteLoyalty evaluates a basket exactly as recording it would, writing
@@ -84,7 +87,35 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 			return nil, err
 		}
 	}
-	return out, out.progress(ctx, q, cfg, p.TenantID, m, tr, b.At)
+	if err := out.progress(ctx, q, cfg, p.TenantID, m, tr, b.At); err != nil {
+		return nil, err
+	}
+	out.Rewards, err = db.redeemableRewards(ctx, p, out, db.Now())
+	return out, err
+}
+
+// redeemableRewards lists the active rewards a member could redeem at the
+// quote's sales channel and location with the points available now.
+func (db *DB) redeemableRewards(ctx context.Context, p QuoteParams, q *Quote, now time.Time) ([]Reward, error) {
+	if p.CustomerID == "" {
+		return nil, nil
+	}
+	all, err := db.FindRewards(ctx, RewardFilter{TenantID: p.TenantID, Status: "active", Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	tier := ""
+	if q.Tier != nil {
+		tier = q.Tier.Code
+	}
+	var out []Reward
+	for _, r := range all {
+		inStock := r.Stock == nil || r.Redeemed < *r.Stock
+		if inStock && r.Cost <= q.Balances.Available && r.eligible(tier, p.SalesChannelCode, p.LocationCode, now) == "" {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // progress fills the tier progress after the purchase.
