@@ -136,6 +136,7 @@ func (s *server) routes() {
 	s.loyaltyAccountRoutes()
 	s.loyaltyLiabilityRoutes()
 	s.loyaltyHoldRoutes()
+	s.loyaltyReferralRoutes()
 	s.loyaltyRewardRoutes()
 }
 

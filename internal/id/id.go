@@ -33,6 +33,7 @@ const (
 	Redemption  = "rdm"
 	Coupon      = "cpn"
 	Hold        = "hld" // points held as a tender
+	Referral    = "rfl"
 )
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
@@ -99,6 +100,8 @@ func name(prefix string) string {
 		return "coupon"
 	case Hold:
 		return "points hold"
+	case Referral:
+		return "referral"
 	}
 	return "object"
 }

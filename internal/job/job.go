@@ -151,7 +151,8 @@ type tierChangedWorker struct {
 func (w *tierChangedWorker) Work(context.Context, *river.Job[sqldb.TierChangedJob]) error { return nil }
 
 // LoyaltyMaturity makes pending points available once their return window
-// has passed, and releases points holds past their expiry.
+// has passed, releases points holds past their expiry, and converts
+// referrals whose friend's first purchase has passed its return window.
 type LoyaltyMaturity struct{}
 
 // Kind names the job.
@@ -166,7 +167,10 @@ func (w *loyaltyMaturityWorker) Work(ctx context.Context, _ *river.Job[LoyaltyMa
 	if _, err := w.db.MatureLoyaltyPoints(ctx, w.db.Now()); err != nil {
 		return err
 	}
-	_, err := w.db.ReleaseExpiredHolds(ctx, w.db.Now()) // a payment that never completed loses no points
+	if _, err := w.db.ReleaseExpiredHolds(ctx, w.db.Now()); err != nil { // a payment that never completed loses no points
+		return err
+	}
+	_, err := w.db.ConvertReferrals(ctx, w.db.Now()) // referrals whose first purchase passed its return window
 	return err
 }
 

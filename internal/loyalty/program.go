@@ -36,6 +36,7 @@ type Program struct {
 	DefaultReturnDays int
 	ReturnWindows     []ReturnWindow
 	Tiering           Tiering
+	Referral          *ReferralPolicy // nil: no referral programme
 	Version           int
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
@@ -158,6 +159,9 @@ func (p *Program) Validate(base string) error {
 		}
 	}
 	fields = append(fields, p.Tiering.validate(base+".tiering")...)
+	if p.Referral != nil {
+		fields = append(fields, p.Referral.validate(base+".referral")...)
+	}
 	if len(fields) > 0 {
 		return &apperr.Error{Kind: apperr.Invalid, Message: "the loyalty program is not valid", Fields: fields}
 	}
@@ -269,4 +273,35 @@ func (p *Program) Value(points int64, currency string) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// ReferralPolicy is the two-sided referral programme: a member shares a
+// code, a friend who is new joins with it, and once the friend's first
+// purchase (of at least MinPurchase) has passed its return window, both
+// earn. MaxPerYear caps a referrer's conversions per calendar year, so a
+// member cannot farm points with made-up friends.
+type ReferralPolicy struct {
+	ReferrerPoints int64  `json:"referrer_points"`
+	FriendPoints   int64  `json:"friend_points"`
+	MinPurchase    int64  `json:"min_purchase,omitempty"` // minor units of Currency
+	Currency       string `json:"currency,omitempty"`
+	MaxPerYear     int64  `json:"max_per_year,omitempty"` // 0: no cap
+}
+
+func (r *ReferralPolicy) validate(base string) []apperr.FieldError {
+	var fields []apperr.FieldError
+	if r.ReferrerPoints < 0 || r.FriendPoints < 0 || r.ReferrerPoints+r.FriendPoints == 0 || r.ReferrerPoints > 1_000_000_000 || r.FriendPoints > 1_000_000_000 {
+		fields = append(fields, apperr.FieldError{Location: base, Message: "referrer_points and friend_points from 0, not both 0", Value: r})
+	}
+	if r.MinPurchase < 0 || r.MaxPerYear < 0 {
+		fields = append(fields, apperr.FieldError{Location: base, Message: "min_purchase and max_per_year from 0", Value: r})
+	}
+	if r.MinPurchase > 0 {
+		c, ok := money.NormalizeCurrency(r.Currency)
+		if !ok {
+			fields = append(fields, apperr.FieldError{Location: base + ".currency", Message: "min_purchase needs its ISO 4217 currency", Value: r.Currency})
+		}
+		r.Currency = c
+	}
+	return fields
 }

@@ -15,15 +15,16 @@ import (
 
 // programSettings is the stored form of a program's settings.
 type programSettings struct {
-	PointName         string                 `json:"point_name"`
-	EarnRates         []loyalty.EarnRate     `json:"earn_rates"`
-	Rounding          string                 `json:"rounding"`
-	PointValues       []loyalty.PointValue   `json:"point_values"`
-	Expiry            loyalty.ExpiryPolicy   `json:"expiry"`
-	Exclusions        loyalty.Exclusions     `json:"exclusions"`
-	DefaultReturnDays int                    `json:"default_return_days"`
-	ReturnWindows     []loyalty.ReturnWindow `json:"return_windows"`
-	Tiering           loyalty.Tiering        `json:"tiering"`
+	PointName         string                  `json:"point_name"`
+	EarnRates         []loyalty.EarnRate      `json:"earn_rates"`
+	Rounding          string                  `json:"rounding"`
+	PointValues       []loyalty.PointValue    `json:"point_values"`
+	Expiry            loyalty.ExpiryPolicy    `json:"expiry"`
+	Exclusions        loyalty.Exclusions      `json:"exclusions"`
+	DefaultReturnDays int                     `json:"default_return_days"`
+	ReturnWindows     []loyalty.ReturnWindow  `json:"return_windows"`
+	Tiering           loyalty.Tiering         `json:"tiering"`
+	Referral          *loyalty.ReferralPolicy `json:"referral,omitempty"`
 }
 
 // loyaltyConfig is a tenant's program, tiers and rules as earning needs
@@ -142,6 +143,7 @@ func findProgram(ctx context.Context, q Querier, tenantID string) (loyalty.Progr
 	}
 	p.PointName, p.EarnRates, p.Rounding, p.PointValues = s.PointName, s.EarnRates, s.Rounding, s.PointValues
 	p.Expiry, p.Exclusions, p.DefaultReturnDays, p.ReturnWindows, p.Tiering = s.Expiry, s.Exclusions, s.DefaultReturnDays, s.ReturnWindows, s.Tiering
+	p.Referral = s.Referral
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	return p, nil
 }
@@ -154,7 +156,7 @@ func (db *DB) SaveLoyaltyProgram(ctx context.Context, p loyalty.Program) (loyalt
 	}
 	raw, err := json.Marshal(programSettings{PointName: p.PointName, EarnRates: p.EarnRates, Rounding: p.Rounding,
 		PointValues: p.PointValues, Expiry: p.Expiry, Exclusions: p.Exclusions, DefaultReturnDays: p.DefaultReturnDays,
-		ReturnWindows: p.ReturnWindows, Tiering: p.Tiering})
+		ReturnWindows: p.ReturnWindows, Tiering: p.Tiering, Referral: p.Referral})
 	if err != nil {
 		return p, err
 	}

@@ -98,6 +98,12 @@ func earnPurchase(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow,
 	if err := addQualifying(ctx, tx, tr.TenantID, m.CustomerID, b.At, qualifyingSpend(cfg, tr, b), e.StatusPoints); err != nil {
 		return err
 	}
+	if cfg.Program.Referral != nil {
+		window := tr.OccurredAt.AddDate(0, 0, cfg.Program.ReturnDays(b.SalesChannel, b.Location))
+		if err := noteReferralPurchase(ctx, tx, cfg, tr, loyalty.EligibleSpend(&cfg.Program, b), window); err != nil {
+			return err
+		}
+	}
 	if e.Points > 0 {
 		if err := postEarning(ctx, tx, cfg, m, tr, b, e, out); err != nil {
 			return err

@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -481,6 +482,76 @@ func TestLoyalty_HoldsExpireIntoRelease(t *testing.T) {
 			}
 			if b := w.account(ann).Balances; b.Available != 0 || b.Held != 0 {
 				t.Fatalf("after releasing onto an expired lot: %+v", b)
+			}
+			w.check()
+		})
+	}
+}
+
+// TestLoyalty_Referrals: both sides earn once the friend's first purchase
+// passes its return window; a returned purchase declines; the yearly cap
+// stops the referrer farming; self-referral and old customers are refused.
+func TestLoyalty_Referrals(t *testing.T) {
+	t.Parallel()
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			p, err := w.db.FindLoyaltyProgram(ctx, w.tenantID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Referral = &loyalty.ReferralPolicy{ReferrerPoints: 300, FriendPoints: 200, MinPurchase: 50000, Currency: "HKD", MaxPerYear: 1}
+			if _, err := w.db.SaveLoyaltyProgram(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			ann := w.customer("referrer@mail.hk")
+			code, err := w.db.ReferralCode(ctx, w.tenantID, ann)
+			if again, _ := w.db.ReferralCode(ctx, w.tenantID, ann); err != nil || again != code {
+				t.Fatalf("code %q then %q: %v", code, again, err)
+			}
+			if _, err := w.db.JoinReferral(ctx, w.tenantID, code, ann); !apperr.Is(err, apperr.Invalid) {
+				t.Fatalf("self-referral: %v", err)
+			}
+			old := w.customer("old@mail.hk")
+			w.buy(old, "pos", line("TEE", "tops", 1, 1000))
+			if _, err := w.db.JoinReferral(ctx, w.tenantID, code, old); !apperr.Is(err, apperr.Conflict) {
+				t.Fatalf("an old customer: %v", err)
+			}
+			bob, carl, dave := w.customer("bob.friend@mail.hk"), w.customer("carl.friend@mail.hk"), w.customer("dave.friend@mail.hk")
+			for _, f := range []string{bob, carl, dave} {
+				if _, err := w.db.JoinReferral(ctx, w.tenantID, strings.ToLower(code), f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.buy(bob, "web", line("BAG", "bags", 1, 60000)) // pending 14 days
+			w.buy(carl, "pos", line("BAG", "bags", 1, 60000))
+			daves := w.buy(dave, "pos", line("BAG", "bags", 1, 60000))
+			w.giveBack(daves, line("BAG", "bags", 1, 60000))
+			if n, err := w.db.ConvertReferrals(ctx, w.clock.Now()); err != nil || n != 2 { // carl's and dave's
+				t.Fatalf("converted %d: %v", n, err)
+			}
+			w.clock.Add(15 * 24 * time.Hour)
+			if n, err := w.db.ConvertReferrals(ctx, w.clock.Now()); err != nil || n != 1 { // bob's
+				t.Fatalf("converted %d: %v", n, err)
+			}
+			refs, err := w.db.FindReferrals(ctx, w.tenantID, ann)
+			if err != nil || len(refs) != 3 {
+				t.Fatalf("referrals %v %v", refs, err)
+			}
+			status := map[string]string{}
+			for _, r := range refs {
+				status[r.FriendID] = r.Status
+			}
+			if status[bob] != sqldb.ReferralConverted || status[carl] != sqldb.ReferralConverted || status[dave] != sqldb.ReferralDeclined {
+				t.Fatalf("statuses %v", status)
+			}
+			// Carl converted first and took Ann's one referral of the year.
+			if a := w.account(ann); a.LifetimeEarned != 300 {
+				t.Fatalf("the referrer earned %d, want 300 (the cap is 1 a year)", a.LifetimeEarned)
+			}
+			if c := w.account(carl); c.LifetimeEarned != 60+200 {
+				t.Fatalf("carl earned %d", c.LifetimeEarned)
 			}
 			w.check()
 		})
