@@ -32,7 +32,7 @@ func BenchmarkExpireMillionLots(b *testing.B) {
 				seedLots(b, db, tn.ID, members, perMember)
 				b.Logf("seeded %d lots in %s", members*perMember, time.Since(start))
 				start = time.Now()
-				n, err := db.ExpireLoyaltyPoints(ctx, time.Now())
+				n, err := db.ExpireLoyaltyPoints(ctx, time.Now(), tn.ID)
 				if err != nil || n != members*perMember {
 					b.Fatalf("expired %d lots: %v", n, err)
 				}

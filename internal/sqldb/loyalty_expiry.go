@@ -12,17 +12,27 @@ import (
 // lotBatch bounds the lots one maturation or expiry transaction handles.
 const lotBatch = 5000
 
+// onlyTenant is the tenant a sweep (maturity, expiry, review, holds,
+// referrals) is limited to, "" for all. The jobs sweep every tenant; tests
+// move their own clocks and must not sweep each other's points.
+func onlyTenant(only []string) string {
+	if len(only) > 0 {
+		return only[0]
+	}
+	return ""
+}
+
 // MatureLoyaltyPoints makes pending points whose return window has passed
 // available, in batches, and returns how many lots it moved. Points a member
 // owes from earlier claw-backs are settled first. Safe to run concurrently
 // and again: each lot matures under its own natural key.
-func (db *DB) MatureLoyaltyPoints(ctx context.Context, now time.Time) (int, error) {
+func (db *DB) MatureLoyaltyPoints(ctx context.Context, now time.Time, only ...string) (int, error) {
 	total := 0
 	for {
 		var n int
 		err := db.writeTxAlone(ctx, func(tx *Tx) error {
 			var err error
-			n, err = matureBatch(ctx, tx, now)
+			n, err = matureBatch(ctx, tx, now, onlyTenant(only))
 			return err
 		})
 		total += n
@@ -32,26 +42,26 @@ func (db *DB) MatureLoyaltyPoints(ctx context.Context, now time.Time) (int, erro
 	}
 }
 
-func matureBatch(ctx context.Context, tx *Tx, now time.Time) (int, error) {
+func matureBatch(ctx context.Context, tx *Tx, now time.Time, tenant string) (int, error) {
 	var due []struct {
 		tenant string
 		lot    lotRow
 	}
 	err := queryEach(ctx, tx, `SELECT tenant_id, id, customer_id, origin_customer_id, entry_id, points, remaining, status, available_at, expires_at, earned_at
-		FROM loyalty_lots WHERE status = 'pending' AND remaining > 0 AND available_at <= $1 ORDER BY available_at LIMIT $2`+lockFor(tx),
-		[]any{now.UTC(), lotBatch}, func(r Rows) error {
-			var tenant string
-			var l lotRow
-			if err := r.Scan(&tenant, &l.ID, &l.CustomerID, &l.OriginCustomerID, &l.EntryID, &l.Points, &l.Remaining, &l.Status,
-				&l.AvailableAt, &l.ExpiresAt, &l.EarnedAt); err != nil {
-				return err
-			}
-			due = append(due, struct {
-				tenant string
-				lot    lotRow
-			}{tenant, l})
-			return nil
-		})
+		FROM loyalty_lots WHERE status = 'pending' AND remaining > 0 AND available_at <= $1 AND ($3 = '' OR tenant_id = $3)
+		ORDER BY available_at LIMIT $2`+lockFor(tx), []any{now.UTC(), lotBatch, tenant}, func(r Rows) error {
+		var tenant string
+		var l lotRow
+		if err := r.Scan(&tenant, &l.ID, &l.CustomerID, &l.OriginCustomerID, &l.EntryID, &l.Points, &l.Remaining, &l.Status,
+			&l.AvailableAt, &l.ExpiresAt, &l.EarnedAt); err != nil {
+			return err
+		}
+		due = append(due, struct {
+			tenant string
+			lot    lotRow
+		}{tenant, l})
+		return nil
+	})
 	for _, d := range due {
 		if err == nil {
 			err = matureLot(ctx, tx, d.tenant, d.lot)
@@ -103,12 +113,12 @@ type dueLot struct {
 // and the points of members inactive longer than their program allows. Each
 // member's expiring lots of a batch post one entry; the lots are emptied and
 // every take recorded. It returns how many lots expired.
-func (db *DB) ExpireLoyaltyPoints(ctx context.Context, now time.Time) (int, error) {
+func (db *DB) ExpireLoyaltyPoints(ctx context.Context, now time.Time, only ...string) (int, error) {
 	total := 0
 	for {
 		var n int
 		err := db.writeTxAlone(ctx, func(tx *Tx) error {
-			due, err := dueLots(ctx, tx, now)
+			due, err := dueLots(ctx, tx, now, onlyTenant(only))
 			if err != nil {
 				return err
 			}
@@ -123,20 +133,20 @@ func (db *DB) ExpireLoyaltyPoints(ctx context.Context, now time.Time) (int, erro
 			break
 		}
 	}
-	n, err := db.expireInactive(ctx, now)
+	n, err := db.expireInactive(ctx, now, onlyTenant(only))
 	return total + n, err
 }
 
-func dueLots(ctx context.Context, tx *Tx, now time.Time) ([]dueLot, error) {
+func dueLots(ctx context.Context, tx *Tx, now time.Time, tenant string) ([]dueLot, error) {
 	var due []dueLot
 	err := queryEach(ctx, tx, `SELECT tenant_id, customer_id, id, remaining, expires_at FROM loyalty_lots
-		WHERE status = 'available' AND remaining > 0 AND expires_at <= $1 ORDER BY expires_at LIMIT $2`+lockFor(tx),
-		[]any{now.UTC(), lotBatch}, func(r Rows) error {
-			var d dueLot
-			err := r.Scan(&d.tenant, &d.customer, &d.lot, &d.remaining, &d.expiresAt)
-			due = append(due, d)
-			return err
-		})
+		WHERE status = 'available' AND remaining > 0 AND expires_at <= $1 AND ($3 = '' OR tenant_id = $3)
+		ORDER BY expires_at LIMIT $2`+lockFor(tx), []any{now.UTC(), lotBatch, tenant}, func(r Rows) error {
+		var d dueLot
+		err := r.Scan(&d.tenant, &d.customer, &d.lot, &d.remaining, &d.expiresAt)
+		due = append(due, d)
+		return err
+	})
 	return due, err
 }
 
@@ -215,8 +225,8 @@ func emptyLots(ctx context.Context, tx *Tx, tenantID string, ids []string) error
 
 // expireInactive expires every available point of members whose last
 // purchase is older than their program's inactivity limit.
-func (db *DB) expireInactive(ctx context.Context, now time.Time) (int, error) {
-	programs, err := queryStrings(ctx, db.Read(), `SELECT tenant_id FROM loyalty_programs`)
+func (db *DB) expireInactive(ctx context.Context, now time.Time, tenant string) (int, error) {
+	programs, err := queryStrings(ctx, db.Read(), `SELECT tenant_id FROM loyalty_programs WHERE $1 = '' OR tenant_id = $1`, tenant)
 	if err != nil {
 		return 0, err
 	}

@@ -322,16 +322,16 @@ func giveBackToLots(ctx context.Context, tx *Tx, tenantID, entryID string, back 
 
 // ReleaseExpiredHolds releases every hold past its expiry that was neither
 // captured nor released: a payment that never completed loses no points.
-func (db *DB) ReleaseExpiredHolds(ctx context.Context, now time.Time) (int, error) {
+func (db *DB) ReleaseExpiredHolds(ctx context.Context, now time.Time, only ...string) (int, error) {
 	type due struct{ tenant, id string }
 	var holds []due
-	err := queryEach(ctx, db.Read(), `SELECT tenant_id, id FROM loyalty_holds WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT 10000`,
-		[]any{now.UTC()}, func(r Rows) error {
-			var d due
-			err := r.Scan(&d.tenant, &d.id)
-			holds = append(holds, d)
-			return err
-		})
+	err := queryEach(ctx, db.Read(), `SELECT tenant_id, id FROM loyalty_holds WHERE status = 'held' AND expires_at <= $1 AND ($2 = '' OR tenant_id = $2)
+		ORDER BY expires_at LIMIT 10000`, []any{now.UTC(), onlyTenant(only)}, func(r Rows) error {
+		var d due
+		err := r.Scan(&d.tenant, &d.id)
+		holds = append(holds, d)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}

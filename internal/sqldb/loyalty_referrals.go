@@ -132,15 +132,16 @@ func noteReferralPurchase(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tr *t
 // passed its return window: both earn, unless the purchase was returned
 // (declined); the referrer earns nothing past its yearly cap. It returns how
 // many it settled.
-func (db *DB) ConvertReferrals(ctx context.Context, now time.Time) (int, error) {
+func (db *DB) ConvertReferrals(ctx context.Context, now time.Time, only ...string) (int, error) {
 	var due []Referral
 	err := queryEach(ctx, db.Read(), `SELECT tenant_id, id, referrer_id, friend_id, transaction_id FROM loyalty_referrals
-		WHERE status = 'purchased' AND qualifies_at <= $1 ORDER BY qualifies_at LIMIT 5000`, []any{now.UTC()}, func(r Rows) error {
-		var x Referral
-		err := r.Scan(&x.TenantID, &x.ID, &x.ReferrerID, &x.FriendID, &x.TransactionID)
-		due = append(due, x)
-		return err
-	})
+		WHERE status = 'purchased' AND qualifies_at <= $1 AND ($2 = '' OR tenant_id = $2) ORDER BY qualifies_at LIMIT 5000`,
+		[]any{now.UTC(), onlyTenant(only)}, func(r Rows) error {
+			var x Referral
+			err := r.Scan(&x.TenantID, &x.ID, &x.ReferrerID, &x.FriendID, &x.TransactionID)
+			due = append(due, x)
+			return err
+		})
 	if err != nil {
 		return 0, err
 	}

@@ -11,13 +11,13 @@ import (
 // the year before the review reached its threshold, and otherwise goes down
 // one tier, never more; what the current window already earns still counts.
 // It returns how many members it reviewed.
-func (db *DB) ReviewLoyaltyTiers(ctx context.Context, now time.Time) (int, error) {
+func (db *DB) ReviewLoyaltyTiers(ctx context.Context, now time.Time, only ...string) (int, error) {
 	total := 0
 	for {
 		var n int
 		err := db.writeTxAlone(ctx, func(tx *Tx) error {
 			var err error
-			n, err = reviewBatch(ctx, tx, now)
+			n, err = reviewBatch(ctx, tx, now, onlyTenant(only))
 			return err
 		})
 		total += n
@@ -27,21 +27,21 @@ func (db *DB) ReviewLoyaltyTiers(ctx context.Context, now time.Time) (int, error
 	}
 }
 
-func reviewBatch(ctx context.Context, tx *Tx, now time.Time) (int, error) {
+func reviewBatch(ctx context.Context, tx *Tx, now time.Time, tenant string) (int, error) {
 	type due struct {
 		tenant string
 		m      memberRow
 	}
 	var members []due
-	err := queryEach(ctx, tx, `SELECT tenant_id, `+memberColumns+` FROM loyalty_members WHERE review_at <= $1 ORDER BY review_at LIMIT $2`+lockFor(tx),
-		[]any{now.UTC(), lotBatch}, func(r Rows) error {
-			var d due
-			err := r.Scan(&d.tenant, &d.m.CustomerID, &d.m.TierID, &d.m.BaseTierID, &d.m.TierSince, &d.m.ReviewAt, &d.m.LifetimeEarned,
-				&d.m.JoinedAt, &d.m.LastActivityAt)
-			d.m.ReviewAt, d.m.JoinedAt = d.m.ReviewAt.UTC(), d.m.JoinedAt.UTC()
-			members = append(members, d)
-			return err
-		})
+	err := queryEach(ctx, tx, `SELECT tenant_id, `+memberColumns+` FROM loyalty_members WHERE review_at <= $1 AND ($3 = '' OR tenant_id = $3)
+		ORDER BY review_at LIMIT $2`+lockFor(tx), []any{now.UTC(), lotBatch, tenant}, func(r Rows) error {
+		var d due
+		err := r.Scan(&d.tenant, &d.m.CustomerID, &d.m.TierID, &d.m.BaseTierID, &d.m.TierSince, &d.m.ReviewAt, &d.m.LifetimeEarned,
+			&d.m.JoinedAt, &d.m.LastActivityAt)
+		d.m.ReviewAt, d.m.JoinedAt = d.m.ReviewAt.UTC(), d.m.JoinedAt.UTC()
+		members = append(members, d)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}

@@ -37,7 +37,7 @@ func TestRewards_CancelAfterExpiry(t *testing.T) {
 			w.check()
 			// The first lot (0 left) passes its expiry; nothing expires.
 			w.clock.Add(24 * 30 * 24 * time.Hour)
-			n, err := w.db.ExpireLoyaltyPoints(ctx, w.clock.Now())
+			n, err := w.db.ExpireLoyaltyPoints(ctx, w.clock.Now(), w.tenantID)
 			w.must(n, err)
 			cancelled, err := w.db.CancelRedemption(ctx, sqldb.CancelParams{TenantID: w.tenantID, RedemptionID: red.Redemption.ID, Reason: "test"})
 			w.must(cancelled, err)
@@ -45,7 +45,7 @@ func TestRewards_CancelAfterExpiry(t *testing.T) {
 			if got := cancelled.Balances.Available; got != 100 {
 				t.Fatalf("available %d after cancelling, want 100", got)
 			}
-			n, err = w.db.ExpireLoyaltyPoints(ctx, w.clock.Now())
+			n, err = w.db.ExpireLoyaltyPoints(ctx, w.clock.Now(), w.tenantID)
 			w.must(n, err)
 			if a := w.account(ann); a.Balances.Available != 100 {
 				t.Errorf("available %d after the expiry run, want 100", a.Balances.Available)

@@ -195,7 +195,7 @@ func TestLoyalty_EarnReturnTierAndExpiry(t *testing.T) {
 
 			// The return window passes: the web points mature.
 			w.clock.Add(15 * 24 * time.Hour)
-			if n, err := w.db.MatureLoyaltyPoints(context.Background(), w.clock.Now()); err != nil || n != 1 {
+			if n, err := w.db.MatureLoyaltyPoints(context.Background(), w.clock.Now(), w.tenantID); err != nil || n != 1 {
 				t.Fatalf("mature: %d %v", n, err)
 			}
 			a := w.account(ann)
@@ -209,7 +209,7 @@ func TestLoyalty_EarnReturnTierAndExpiry(t *testing.T) {
 
 			// 25 months later every point has expired.
 			w.clock.Add(25 * 30 * 24 * time.Hour)
-			if _, err := w.db.ExpireLoyaltyPoints(context.Background(), w.clock.Now()); err != nil {
+			if _, err := w.db.ExpireLoyaltyPoints(context.Background(), w.clock.Now(), w.tenantID); err != nil {
 				t.Fatal(err)
 			}
 			if a := w.account(ann); a.Balances.Available != 0 || a.LifetimeEarned != 100+140+60+15 {
@@ -426,7 +426,7 @@ func TestLoyalty_TierReview(t *testing.T) {
 			}
 			review := func(wantTier string) {
 				t.Helper()
-				if _, err := w.db.ReviewLoyaltyTiers(ctx, w.clock.Now()); err != nil {
+				if _, err := w.db.ReviewLoyaltyTiers(ctx, w.clock.Now(), w.tenantID); err != nil {
 					t.Fatal(err)
 				}
 				if a := w.account(ann); a.Tier.Code != wantTier {
@@ -460,7 +460,7 @@ func TestLoyalty_HoldsExpireIntoRelease(t *testing.T) {
 			}
 			w.check()
 			w.clock.Add(2 * time.Hour)
-			if n, err := w.db.ReleaseExpiredHolds(ctx, w.clock.Now()); err != nil || n != 1 {
+			if n, err := w.db.ReleaseExpiredHolds(ctx, w.clock.Now(), w.tenantID); err != nil || n != 1 {
 				t.Fatalf("released %d: %v", n, err)
 			}
 			if b := w.account(ann).Balances; b.Available != 100 || b.Held != 0 {
@@ -474,7 +474,7 @@ func TestLoyalty_HoldsExpireIntoRelease(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.clock.Add(25 * 30 * 24 * time.Hour)
-			if _, err := w.db.ExpireLoyaltyPoints(ctx, w.clock.Now()); err != nil {
+			if _, err := w.db.ExpireLoyaltyPoints(ctx, w.clock.Now(), w.tenantID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := w.db.ReleaseHold(ctx, w.tenantID, h.ID, sqldb.Actor{Actor: "test"}); err != nil {
@@ -528,11 +528,11 @@ func TestLoyalty_Referrals(t *testing.T) {
 			w.buy(carl, "pos", line("BAG", "bags", 1, 60000))
 			daves := w.buy(dave, "pos", line("BAG", "bags", 1, 60000))
 			w.giveBack(daves, line("BAG", "bags", 1, 60000))
-			if n, err := w.db.ConvertReferrals(ctx, w.clock.Now()); err != nil || n != 2 { // carl's and dave's
+			if n, err := w.db.ConvertReferrals(ctx, w.clock.Now(), w.tenantID); err != nil || n != 2 { // carl's and dave's
 				t.Fatalf("converted %d: %v", n, err)
 			}
 			w.clock.Add(15 * 24 * time.Hour)
-			if n, err := w.db.ConvertReferrals(ctx, w.clock.Now()); err != nil || n != 1 { // bob's
+			if n, err := w.db.ConvertReferrals(ctx, w.clock.Now(), w.tenantID); err != nil || n != 1 { // bob's
 				t.Fatalf("converted %d: %v", n, err)
 			}
 			refs, err := w.db.FindReferrals(ctx, w.tenantID, ann)
