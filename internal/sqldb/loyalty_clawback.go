@@ -35,7 +35,7 @@ func clawbackReturn(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRo
 			return err
 		}
 	}
-	return retier(ctx, tx, cfg, tr.TenantID, m, tr.Local(), "return "+describeReceipt(*tr))
+	return retier(ctx, tx, cfg, tr.TenantID, m, tr.Local(), false, "return "+describeReceipt(*tr))
 }
 
 func clawLinked(ctx context.Context, tx *Tx, m *memberRow, tr *transaction.Transaction, link *returnLink, out *LoyaltyOutcome) error {

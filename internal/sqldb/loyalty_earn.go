@@ -110,7 +110,7 @@ func earnPurchase(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow,
 		}
 		m.LifetimeEarned += e.Points
 	}
-	return retier(ctx, tx, cfg, tr.TenantID, m, b.At, "purchase "+describeReceipt(*tr))
+	return retier(ctx, tx, cfg, tr.TenantID, m, b.At, true, "purchase "+describeReceipt(*tr))
 }
 
 // qualifyingSpend is what a transaction adds to (or, a return, takes from)

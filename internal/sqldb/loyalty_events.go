@@ -63,7 +63,7 @@ func accrueEvent(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, even
 		return err
 	}
 	m.LifetimeEarned += earned.Points
-	if err := retier(ctx, tx, cfg, tenantID, &m, e.Timestamp, "event "+e.Name); err != nil {
+	if err := retier(ctx, tx, cfg, tenantID, &m, e.Timestamp, true, "event "+e.Name); err != nil {
 		return err
 	}
 	return saveMember(ctx, tx, tenantID, m)

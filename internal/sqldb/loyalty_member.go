@@ -226,11 +226,21 @@ type TierChangedJob struct {
 // Kind names the job.
 func (TierChangedJob) Kind() string { return "loyalty.tier_changed" }
 
-// retier moves a member to the tier its standing gives: upward as soon as the
-// current window's value reaches a threshold; after a return, down to the
-// higher of the tier kept at the last review and what the value still earns.
-func retier(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID string, m *memberRow, at time.Time, reason string) error {
+// retier moves a member to the tier its standing gives. After a purchase or
+// an event (gained) it only upgrades, as soon as the window's value reaches
+// a threshold, and reads nothing when the member is at the top already: a
+// downgrade waits for the review at the end of the period. After a return
+// it may go down, to the higher of the tier kept at the last review and
+// what the value still earns.
+func retier(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID string, m *memberRow, at time.Time, gained bool, reason string) error {
 	if len(cfg.Ladder) == 0 {
+		return nil
+	}
+	current, ok := cfg.Ladder.ByID(m.TierID)
+	if !ok {
+		current, _ = cfg.Ladder.Entry()
+	}
+	if _, higher := cfg.Ladder.Next(current); gained && !higher {
 		return nil
 	}
 	t := cfg.Program.Tiering
@@ -238,15 +248,11 @@ func retier(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID string, m 
 	if err != nil {
 		return err
 	}
-	current, ok := cfg.Ladder.ByID(m.TierID)
-	if !ok {
-		current, _ = cfg.Ladder.Entry()
-	}
 	target, _ := cfg.Ladder.Earned(value)
 	if base, ok := cfg.Ladder.ByID(m.BaseTierID); ok && base.Rank > target.Rank {
 		target = base
 	}
-	if target.ID == current.ID {
+	if target.ID == current.ID || (gained && target.Rank < current.Rank) {
 		return nil
 	}
 	return changeTier(ctx, tx, tenantID, m, current, target, fmt.Sprintf("%s: qualifying value %d", reason, value), at)

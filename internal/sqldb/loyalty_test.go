@@ -557,3 +557,31 @@ func TestLoyalty_Referrals(t *testing.T) {
 		})
 	}
 }
+
+// TestLoyalty_PurchaseNeverDowngrades: when the rolling window has moved
+// past the purchases that earned a tier, the next purchase keeps the tier;
+// only the review at the end of the period takes it down.
+func TestLoyalty_PurchaseNeverDowngrades(t *testing.T) {
+	t.Parallel()
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			ann := w.customer("keeps@mail.hk")
+			w.buy(ann, "pos", line("TEE", "tops", 1, 1000)) // joins
+			w.clock.Add(180 * 24 * time.Hour)
+			if r := w.buy(ann, "pos", line("BAG", "bags", 1, 250000)); r.Loyalty.Tier.Code != "gold" {
+				t.Fatalf("not gold: %+v", r.Loyalty.Tier)
+			}
+			w.clock.Add(186 * 24 * time.Hour) // the first review keeps Gold
+			if _, err := w.db.ReviewLoyaltyTiers(ctx, w.clock.Now(), w.tenantID); err != nil {
+				t.Fatal(err)
+			}
+			w.clock.Add(200 * 24 * time.Hour) // the window has left the bag behind
+			if r := w.buy(ann, "pos", line("TEE", "tops", 1, 1000)); r.Loyalty.Tier.Code != "gold" || r.Loyalty.TierChanged {
+				t.Fatalf("a purchase downgraded: %+v", r.Loyalty.Tier)
+			}
+			w.check()
+		})
+	}
+}
