@@ -258,66 +258,21 @@ func settleHoldTx(ctx context.Context, tx *Tx, tenantID, holdID, to, actor strin
 	return h, err
 }
 
-// releaseHeld posts the release and puts the points back on the lots the
-// hold took them from (negative takes, so every lot still equals its points
-// less its takes); points of lots whose expiry passed meanwhile expire at once.
+// releaseHeld gives the held points back to the lots the hold took them
+// from, with their original expiry (restoreLots).
 func releaseHeld(ctx context.Context, tx *Tx, h Hold, actor string, now time.Time) error {
-	entryID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: h.TenantID, Kind: loyalty.EntryRelease, CustomerID: h.CustomerID,
-		NaturalKey: "release:" + h.ID, Reason: "released " + h.Reference, Actor: actor, OccurredAt: now,
-		Postings: []loyalty.Posting{{Account: member(loyalty.AccountAvailable, h.CustomerID), Points: h.Points},
-			{Account: member(loyalty.AccountHeld, h.CustomerID), Points: -h.Points}}})
+	takes, owners, err := entryTakes(ctx, tx, h.TenantID, h.HoldEntryID)
 	if err != nil {
 		return err
 	}
-	var back, expired []loyalty.Take
-	var expiredPoints int64
-	err = queryEach(ctx, tx, `SELECT t.lot_id, t.points, l.expires_at FROM loyalty_lot_takes t JOIN loyalty_lots l
-		ON l.tenant_id = t.tenant_id AND l.id = t.lot_id WHERE t.tenant_id = $1 AND t.entry_id = $2 ORDER BY t.lot_id`,
-		[]any{h.TenantID, h.HoldEntryID}, func(r Rows) error {
-			var t loyalty.Take
-			var exp *time.Time
-			if err := r.Scan(&t.LotID, &t.Points, &exp); err != nil {
-				return err
-			}
-			back = append(back, loyalty.Take{LotID: t.LotID, Points: -t.Points})
-			if exp != nil && !exp.After(now) {
-				expired, expiredPoints = append(expired, t), expiredPoints+t.Points
-			}
-			return nil
-		})
-	if err != nil {
-		return err
-	}
-	if err := giveBackToLots(ctx, tx, h.TenantID, entryID, back); err != nil {
-		return err
-	}
-	if len(expired) == 0 {
-		return nil
-	}
-	expireID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: h.TenantID, Kind: loyalty.EntryExpire, CustomerID: h.CustomerID,
-		NaturalKey: "expire:release:" + h.ID, Reason: fmt.Sprintf("%d released points past their expiry", expiredPoints), OccurredAt: now,
-		Postings: []loyalty.Posting{{Account: member(loyalty.AccountAvailable, h.CustomerID), Points: -expiredPoints},
-			{Account: loyalty.Account{Kind: loyalty.AccountExpired}, Points: expiredPoints}}})
-	if err != nil {
-		return err
-	}
-	return takeLots(ctx, tx, h.TenantID, expireID, expired)
-}
-
-// giveBackToLots records negative takes and raises the lots by them.
-func giveBackToLots(ctx context.Context, tx *Tx, tenantID, entryID string, back []loyalty.Take) error {
-	rows := make([][]any, 0, len(back))
-	for _, t := range back {
-		if _, err := tx.Exec(ctx, `UPDATE loyalty_lots SET remaining = remaining - $3 WHERE tenant_id = $1 AND id = $2`,
-			tenantID, t.LotID, t.Points); err != nil {
+	for _, o := range owners { // a merge may have moved a lot since; sorted: a fixed lock order
+		if _, _, err := loadMember(ctx, tx, h.TenantID, o, true); err != nil {
 			return err
 		}
-		rows = append(rows, []any{tenantID, entryID, t.LotID, t.Points})
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	return insertRows(ctx, tx, "loyalty_lot_takes", "tenant_id, entry_id, lot_id, points", rows, "")
+	_, err = restoreLots(ctx, tx, restore{TenantID: h.TenantID, Kind: loyalty.EntryRelease, CustomerID: h.CustomerID,
+		Key: "release:" + h.ID, Reason: "released " + h.Reference, Actor: actor, From: member(loyalty.AccountHeld, h.CustomerID)}, takes, now)
+	return err
 }
 
 // ReleaseExpiredHolds releases every hold past its expiry that was neither

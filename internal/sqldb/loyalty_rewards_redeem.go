@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -345,7 +344,7 @@ func (db *DB) CancelRedemption(ctx context.Context, p CancelParams) (*RedeemResu
 }
 
 func cancel(ctx context.Context, tx *Tx, r *Redemption, p CancelParams) error {
-	takes, owners, err := redemptionTakes(ctx, tx, r.TenantID, r.EntryID)
+	takes, owners, err := entryTakes(ctx, tx, r.TenantID, r.EntryID)
 	if err != nil {
 		return err
 	}
@@ -367,10 +366,11 @@ func cancel(ctx context.Context, tx *Tx, r *Redemption, p CancelParams) error {
 	if p.Reason != "" {
 		reason += ": " + p.Reason
 	}
-	if r.RestoreEntryID, err = restoreTakes(ctx, tx, r, takes, reason, p.Actor.Actor, now); err != nil {
-		return err
+	if total := sumTakes(takes); total != r.Points {
+		return fmt.Errorf("sqldb: redemption %s took %d points from lots, not %d", r.ID, total, r.Points)
 	}
-	if err := expireRestored(ctx, tx, r, takes, now); err != nil {
+	if r.RestoreEntryID, err = restoreLots(ctx, tx, restore{TenantID: r.TenantID, Kind: loyalty.EntryRestore, CustomerID: r.CustomerID,
+		Key: "restore:" + r.ID, Reason: reason, Actor: p.Actor.Actor, From: loyalty.Account{Kind: loyalty.AccountRedeemed}}, takes, now); err != nil {
 		return err
 	}
 	if err := giveBackStock(ctx, tx, r); err != nil {
@@ -380,73 +380,6 @@ func cancel(ctx context.Context, tx *Tx, r *Redemption, p CancelParams) error {
 	_, err = tx.Exec(ctx, `UPDATE loyalty_redemptions SET status = 'cancelled', restore_entry_id = $3, cancelled_at = $4
 		WHERE tenant_id = $1 AND id = $2`, r.TenantID, r.ID, r.RestoreEntryID, now)
 	return err
-}
-
-// lotTake is a take with the lot's current owner (a merge may have moved
-// the lot to the survivor).
-type lotTake struct {
-	loyalty.Take
-	owner     string
-	expiresAt *time.Time
-}
-
-func redemptionTakes(ctx context.Context, tx *Tx, tenantID, entryID string) ([]lotTake, []string, error) {
-	var takes []lotTake
-	var owners []string
-	err := queryEach(ctx, tx, `SELECT t.lot_id, t.points, l.customer_id, l.expires_at FROM loyalty_lot_takes t
-		JOIN loyalty_lots l ON l.tenant_id = t.tenant_id AND l.id = t.lot_id WHERE t.tenant_id = $1 AND t.entry_id = $2 ORDER BY t.lot_id`,
-		[]any{tenantID, entryID}, func(row Rows) error {
-			var t lotTake
-			err := row.Scan(&t.LotID, &t.Points, &t.owner, &t.expiresAt)
-			takes = append(takes, t)
-			if !slices.Contains(owners, t.owner) {
-				owners = append(owners, t.owner)
-			}
-			return err
-		})
-	slices.Sort(owners)
-	return takes, owners, err
-}
-
-// restoreTakes posts the restore entry and puts the points back on their
-// lots, recording each as a negative take so that every lot still equals
-// its points less its takes.
-func restoreTakes(ctx context.Context, tx *Tx, r *Redemption, takes []lotTake, reason, actor string, now time.Time) (string, error) {
-	byOwner := map[string]int64{}
-	var total int64
-	for _, t := range takes {
-		byOwner[t.owner] += t.Points
-		total += t.Points
-	}
-	if total != r.Points {
-		return "", fmt.Errorf("sqldb: redemption %s took %d points from lots, not %d", r.ID, total, r.Points)
-	}
-	postings := []loyalty.Posting{{Account: loyalty.Account{Kind: loyalty.AccountRedeemed}, Points: -total}}
-	owners := make([]string, 0, len(byOwner))
-	for o := range byOwner {
-		owners = append(owners, o)
-	}
-	slices.Sort(owners)
-	for _, o := range owners {
-		postings = append(postings, loyalty.Posting{Account: member(loyalty.AccountAvailable, o), Points: byOwner[o]})
-	}
-	entryID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: r.TenantID, ID: id.New(), Kind: loyalty.EntryRestore, CustomerID: r.CustomerID,
-		NaturalKey: "restore:" + r.ID, Reason: reason, Actor: actor, OccurredAt: now, Postings: postings})
-	if err != nil {
-		return "", err
-	}
-	rows := make([][]any, 0, len(takes))
-	for _, t := range takes {
-		if _, err := tx.Exec(ctx, `UPDATE loyalty_lots SET remaining = remaining + $3 WHERE tenant_id = $1 AND id = $2`,
-			r.TenantID, t.LotID, t.Points); err != nil {
-			return "", err
-		}
-		rows = append(rows, []any{r.TenantID, entryID, t.LotID, -t.Points})
-	}
-	if len(rows) == 0 {
-		return entryID, nil
-	}
-	return entryID, insertRows(ctx, tx, "loyalty_lot_takes", "tenant_id, entry_id, lot_id, points", rows, "")
 }
 
 func giveBackStock(ctx context.Context, tx *Tx, r *Redemption) error {
@@ -461,43 +394,6 @@ func giveBackStock(ctx context.Context, tx *Tx, r *Redemption) error {
 		}
 		if _, err := tx.Exec(ctx, `UPDATE loyalty_reward_quota_usage SET used = used - 1 WHERE tenant_id = $1 AND reward_id = $2
 			AND location_code = $3 AND period = $4 AND used > 0`, r.TenantID, r.RewardID, loc, period); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// expireRestored expires at once the restored points of lots whose expiry
-// passed while they were spent: they came back with their original expiry,
-// and the member must not spend points past it. The entry has its own
-// natural key, so it never collides with the expiry job's entries of the
-// same lots.
-func expireRestored(ctx context.Context, tx *Tx, r *Redemption, takes []lotTake, now time.Time) error {
-	byOwner := map[string][]loyalty.Take{}
-	var owners []string
-	for _, t := range takes {
-		if t.expiresAt == nil || t.expiresAt.After(now) {
-			continue
-		}
-		if byOwner[t.owner] == nil {
-			owners = append(owners, t.owner)
-		}
-		byOwner[t.owner] = append(byOwner[t.owner], t.Take)
-	}
-	slices.Sort(owners)
-	for _, o := range owners {
-		var points int64
-		for _, t := range byOwner[o] {
-			points += t.Points
-		}
-		entryID, err := postEntry(ctx, tx, loyalty.Entry{TenantID: r.TenantID, ID: id.New(), Kind: loyalty.EntryExpire, CustomerID: o,
-			NaturalKey: "expire:restore:" + r.ID + ":" + o, Reason: fmt.Sprintf("%d restored points past their expiry", points), OccurredAt: now,
-			Postings: []loyalty.Posting{{Account: member(loyalty.AccountAvailable, o), Points: -points},
-				{Account: loyalty.Account{Kind: loyalty.AccountExpired}, Points: points}}})
-		if err != nil {
-			return err
-		}
-		if err := takeLots(ctx, tx, r.TenantID, entryID, byOwner[o]); err != nil {
 			return err
 		}
 	}
