@@ -24,9 +24,20 @@ type Take struct {
 // last, then oldest first), and returns the takes; short is what the lots
 // could not cover.
 func Consume(lots []Lot, points int64) (takes []Take, short int64) {
+	return TakeInOrder(ByExpiry(lots), points)
+}
+
+// ByExpiry is lots in the order spending takes them: first-expiring first,
+// never-expiring last, oldest first among equals.
+func ByExpiry(lots []Lot) []Lot {
 	order := slices.Clone(lots)
 	slices.SortStableFunc(order, compareExpiry)
-	for _, l := range order {
+	return order
+}
+
+// TakeInOrder takes points from lots in the order given.
+func TakeInOrder(lots []Lot, points int64) (takes []Take, short int64) {
+	for _, l := range lots {
 		if points == 0 {
 			break
 		}

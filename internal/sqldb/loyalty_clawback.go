@@ -143,16 +143,20 @@ func takeBack(ctx context.Context, tx *Tx, customerID string, tr *transaction.Tr
 		return "", err
 	}
 	status := map[string]string{}
-	var order []lotRow
-	for _, group := range [][]lotRow{own, sortedLots(avail), sortedLots(pend)} {
+	for _, l := range append(append(own, avail...), pend...) {
+		status[l.ID] = l.Status
+	}
+	seen := map[string]bool{}
+	var order []loyalty.Lot
+	for _, group := range [][]loyalty.Lot{lots(own), loyalty.ByExpiry(lots(avail)), loyalty.ByExpiry(lots(pend))} {
 		for _, l := range group {
-			if _, seen := status[l.ID]; !seen && l.Remaining > 0 {
-				status[l.ID] = l.Status
+			if !seen[l.ID] && l.Remaining > 0 {
+				seen[l.ID] = true
 				order = append(order, l)
 			}
 		}
 	}
-	takes, short := takeInOrder(order, total)
+	takes, short := loyalty.TakeInOrder(order, total)
 	byAccount := map[string]int64{}
 	for _, t := range takes {
 		byAccount[status[t.LotID]] += t.Points
@@ -184,34 +188,6 @@ func entryLots(ctx context.Context, q Querier, tenantID, entryID string) ([]lotR
 		return err
 	})
 	return out, err
-}
-
-// sortedLots orders lots first-expiring first.
-func sortedLots(rows []lotRow) []lotRow {
-	takes, _ := loyalty.Consume(lots(rows), 1<<62)
-	byID := map[string]lotRow{}
-	for _, r := range rows {
-		byID[r.ID] = r
-	}
-	out := make([]lotRow, 0, len(takes))
-	for _, t := range takes {
-		out = append(out, byID[t.LotID])
-	}
-	return out
-}
-
-// takeInOrder takes points from lots in the order given.
-func takeInOrder(order []lotRow, points int64) ([]loyalty.Take, int64) {
-	var takes []loyalty.Take
-	for _, l := range order {
-		if points == 0 {
-			break
-		}
-		n := min(points, l.Remaining)
-		takes = append(takes, loyalty.Take{LotID: l.ID, Points: n})
-		points -= n
-	}
-	return takes, points
 }
 
 func saveClawed(ctx context.Context, tx *Tx, tenantID, earnID string, lines []awardLine) error {
