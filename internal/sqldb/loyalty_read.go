@@ -152,24 +152,29 @@ func (db *DB) FindLoyaltyEntries(ctx context.Context, f EntryFilter) ([]loyalty.
 	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if out[i].Postings, err = entryPostings(ctx, q, f.TenantID, out[i].ID); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, entryPostings(ctx, q, db.Engine(), f.TenantID, out)
 }
 
-func entryPostings(ctx context.Context, q Querier, tenantID, entryID string) ([]loyalty.Posting, error) {
-	var out []loyalty.Posting
-	err := queryEach(ctx, q, `SELECT account_kind, account_owner, points FROM loyalty_postings WHERE tenant_id = $1 AND entry_id = $2 ORDER BY seq`,
-		[]any{tenantID, entryID}, func(r Rows) error {
-			var p loyalty.Posting
-			if err := r.Scan(&p.Account.Kind, &p.Account.Owner, &p.Points); err != nil {
-				return err
-			}
-			out = append(out, p)
-			return nil
-		})
-	return out, err
+// entryPostings reads the postings of a page of entries in one query.
+func entryPostings(ctx context.Context, q Querier, engine Engine, tenantID string, entries []loyalty.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(entries))
+	args := []any{tenantID}
+	for i, e := range entries {
+		at[e.ID] = i
+		args = append(args, e.ID)
+	}
+	return queryEach(ctx, q, `SELECT entry_id, account_kind, account_owner, points FROM loyalty_postings
+		WHERE tenant_id = $1 AND entry_id IN (`+inList(engine, 2, len(entries))+`) ORDER BY entry_id, seq`, args, func(r Rows) error {
+		var entryID string
+		var p loyalty.Posting
+		if err := r.Scan(&entryID, &p.Account.Kind, &p.Account.Owner, &p.Points); err != nil {
+			return err
+		}
+		e := &entries[at[entryID]]
+		e.Postings = append(e.Postings, p)
+		return nil
+	})
 }
