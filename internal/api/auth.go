@@ -16,6 +16,7 @@ import (
 
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/auth"
+	"github.com/omo-platform/omo/internal/id"
 )
 
 // keyCacheTTL bounds how long a revoked key keeps working in another process.
@@ -175,6 +176,18 @@ func (a *authenticator) resetLimiters() {
 }
 
 // principal returns the caller, checking it holds scope.
+// principalWithID is principal for an operation on one object: the caller,
+// checked for scope, and the stored form of the object's public id (a
+// malformed id is NotFound, like any id that does not exist).
+func principalWithID(ctx context.Context, scope, prefix, public string) (auth.Principal, string, error) {
+	p, err := principal(ctx, scope)
+	if err != nil {
+		return p, "", err
+	}
+	stored, err := id.Parse(prefix, public)
+	return p, stored, err
+}
+
 func principal(ctx context.Context, scope string) (auth.Principal, error) {
 	p, ok := auth.PrincipalFrom(ctx)
 	if !ok {

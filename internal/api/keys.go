@@ -131,11 +131,7 @@ func (s *server) listKeys(ctx context.Context, in *listKeysInput) (*listKeysOutp
 }
 
 func (s *server) getKey(ctx context.Context, in *keyIDInput) (*keyOutput, error) {
-	p, err := principal(ctx, auth.ScopeKeysRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	kid, err := id.Parse(id.Key, in.ID)
+	p, kid, err := principalWithID(ctx, auth.ScopeKeysRead, id.Key, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -151,11 +147,7 @@ func (s *server) getKey(ctx context.Context, in *keyIDInput) (*keyOutput, error)
 }
 
 func (s *server) revokeKey(ctx context.Context, in *keyIDInput) (*keyOutput, error) {
-	p, err := principal(ctx, auth.ScopeKeysWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	kid, err := id.Parse(id.Key, in.ID)
+	p, kid, err := principalWithID(ctx, auth.ScopeKeysWrite, id.Key, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

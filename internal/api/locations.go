@@ -121,11 +121,7 @@ func (s *server) listLocations(ctx context.Context, in *listLocationsInput) (*li
 }
 
 func (s *server) getLocation(ctx context.Context, in *locationIDInput) (*locationOutput, error) {
-	p, err := principal(ctx, auth.ScopeLocationsRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	lid, err := id.Parse(id.Location, in.ID)
+	p, lid, err := principalWithID(ctx, auth.ScopeLocationsRead, id.Location, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -137,11 +133,7 @@ func (s *server) getLocation(ctx context.Context, in *locationIDInput) (*locatio
 }
 
 func (s *server) updateLocation(ctx context.Context, in *updateLocationInput) (*locationOutput, error) {
-	p, err := principal(ctx, auth.ScopeLocationsWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	lid, err := id.Parse(id.Location, in.ID)
+	p, lid, err := principalWithID(ctx, auth.ScopeLocationsWrite, id.Location, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -259,11 +251,7 @@ func (s *server) listChannels(ctx context.Context, in *PageParams) (*listChannel
 }
 
 func (s *server) getChannel(ctx context.Context, in *channelIDInput) (*channelOutput, error) {
-	p, err := principal(ctx, auth.ScopeLocationsRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Channel, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLocationsRead, id.Channel, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -275,11 +263,7 @@ func (s *server) getChannel(ctx context.Context, in *channelIDInput) (*channelOu
 }
 
 func (s *server) updateChannel(ctx context.Context, in *updateChannelInput) (*channelOutput, error) {
-	p, err := principal(ctx, auth.ScopeLocationsWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Channel, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLocationsWrite, id.Channel, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

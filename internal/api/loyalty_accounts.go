@@ -272,11 +272,7 @@ func (s *server) loyaltyAccountRoutes() {
 }
 
 func (s *server) customerLoyalty(ctx context.Context, in *customerIDInput) (*customerLoyaltyOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Customer, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -291,11 +287,7 @@ func (s *server) customerLoyalty(ctx context.Context, in *customerIDInput) (*cus
 }
 
 func (s *server) customerEntries(ctx context.Context, in *entriesInput) (*entriesOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Customer, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -311,11 +303,7 @@ func (s *server) customerEntries(ctx context.Context, in *entriesInput) (*entrie
 }
 
 func (s *server) adjustPoints(ctx context.Context, in *adjustInput) (*adjustOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyAdjust)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyAdjust, id.Customer, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

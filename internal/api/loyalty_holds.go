@@ -68,11 +68,7 @@ func (s *server) loyaltyHoldRoutes() {
 }
 
 func (s *server) holdPoints(ctx context.Context, in *holdInput) (*holdOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.Body.CustomerID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Customer, in.Body.CustomerID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -90,11 +86,7 @@ func (s *server) holdPoints(ctx context.Context, in *holdInput) (*holdOutput, er
 }
 
 func (s *server) getHold(ctx context.Context, in *holdIDInput) (*holdOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	hid, err := id.Parse(id.Hold, in.ID)
+	p, hid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Hold, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -114,11 +106,7 @@ func (s *server) releaseHold(ctx context.Context, in *holdIDInput) (*holdOutput,
 }
 
 func (s *server) settleHold(ctx context.Context, public string, settle func(context.Context, string, string, sqldb.Actor) (sqldb.Hold, error)) (*holdOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	hid, err := id.Parse(id.Hold, public)
+	p, hid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Hold, public)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

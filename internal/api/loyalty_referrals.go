@@ -66,11 +66,7 @@ func (s *server) loyaltyReferralRoutes() {
 }
 
 func (s *server) referralCode(ctx context.Context, in *customerIDInput) (*referralCodeOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Customer, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -84,11 +80,7 @@ func (s *server) referralCode(ctx context.Context, in *customerIDInput) (*referr
 }
 
 func (s *server) joinReferral(ctx context.Context, in *joinReferralInput) (*referralOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.Body.CustomerID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Customer, in.Body.CustomerID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -100,11 +92,7 @@ func (s *server) joinReferral(ctx context.Context, in *joinReferralInput) (*refe
 }
 
 func (s *server) customerReferrals(ctx context.Context, in *customerIDInput) (*referralsOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Customer, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

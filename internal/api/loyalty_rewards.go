@@ -196,11 +196,7 @@ func (s *server) listRewards(ctx context.Context, in *rewardsInput) (*rewardsOut
 }
 
 func (s *server) getReward(ctx context.Context, in *rewardIDInput) (*rewardOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	rid, err := id.Parse(id.Reward, in.ID)
+	p, rid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Reward, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -212,11 +208,7 @@ func (s *server) getReward(ctx context.Context, in *rewardIDInput) (*rewardOutpu
 }
 
 func (s *server) updateReward(ctx context.Context, in *rewardPatchInput) (*rewardOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	rid, err := id.Parse(id.Reward, in.ID)
+	p, rid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Reward, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

@@ -112,11 +112,7 @@ func (s *server) redemptionRoutes() {
 }
 
 func (s *server) redeemReward(ctx context.Context, in *redemptionInput) (*redemptionOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.Body.CustomerID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Customer, in.Body.CustomerID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -143,11 +139,7 @@ func redemptionResult(res *sqldb.RedeemResult, now time.Time) *redemptionOutput 
 }
 
 func (s *server) getRedemption(ctx context.Context, in *redemptionIDInput) (*redemptionOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	rid, err := id.Parse(id.Redemption, in.ID)
+	p, rid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Redemption, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -159,11 +151,7 @@ func (s *server) getRedemption(ctx context.Context, in *redemptionIDInput) (*red
 }
 
 func (s *server) cancelRedemption(ctx context.Context, in *cancelInput) (*redemptionOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	rid, err := id.Parse(id.Redemption, in.ID)
+	p, rid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Redemption, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -177,11 +165,7 @@ func (s *server) cancelRedemption(ctx context.Context, in *cancelInput) (*redemp
 }
 
 func (s *server) customerRedemptions(ctx context.Context, in *redemptionsInput) (*redemptionsOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cid, err := id.Parse(id.Customer, in.ID)
+	p, cid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Customer, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

@@ -147,11 +147,7 @@ func (s *server) listRules(ctx context.Context, in *listRulesInput) (*rulesOutpu
 }
 
 func (s *server) getRule(ctx context.Context, in *ruleIDInput) (*ruleOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	rid, err := id.Parse(id.Rule, in.ID)
+	p, rid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Rule, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -163,11 +159,7 @@ func (s *server) getRule(ctx context.Context, in *ruleIDInput) (*ruleOutput, err
 }
 
 func (s *server) updateRule(ctx context.Context, in *ruleUpdateInput) (*ruleOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	rid, err := id.Parse(id.Rule, in.ID)
+	p, rid, err := principalWithID(ctx, auth.ScopeLoyaltyWrite, id.Rule, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -200,11 +192,7 @@ func set[T any](dst *T, v *T) {
 }
 
 func (s *server) ruleVersions(ctx context.Context, in *ruleIDInput) (*ruleVersionsOutput, error) {
-	p, err := principal(ctx, auth.ScopeLoyaltyRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	rid, err := id.Parse(id.Rule, in.ID)
+	p, rid, err := principalWithID(ctx, auth.ScopeLoyaltyRead, id.Rule, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

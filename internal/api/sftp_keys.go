@@ -98,11 +98,7 @@ func (s *server) listSFTPKeys(ctx context.Context, _ *struct{}) (*sftpKeysOutput
 }
 
 func (s *server) deleteSFTPKey(ctx context.Context, in *sftpKeyIDInput) (*struct{}, error) {
-	p, err := principal(ctx, auth.ScopeImportsWrite)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	kid, err := id.Parse(id.SFTPKey, in.ID)
+	p, kid, err := principalWithID(ctx, auth.ScopeImportsWrite, id.SFTPKey, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

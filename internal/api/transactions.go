@@ -320,11 +320,7 @@ func requestTenders(in []TenderRequest) []transaction.Tender {
 }
 
 func (s *server) getTransaction(ctx context.Context, in *transactionIDInput) (*transactionOutput, error) {
-	p, err := principal(ctx, auth.ScopeTransactionsRead)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	tid, err := id.Parse(id.Transaction, in.ID)
+	p, tid, err := principalWithID(ctx, auth.ScopeTransactionsRead, id.Transaction, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
