@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,23 +29,11 @@ const (
 // server with the same number of clients in the same run, as the reference.
 func (b *bench) loyaltyScenario(ctx context.Context) error {
 	cfg, rep := b.cfg, b.rep
-	t, err := createTenant(ctx, cfg.omo, b.dbURL, "omobench-loyalty")
-	if err != nil {
-		return err
-	}
-	p, err := startServe(ctx, cfg.omo, b.dbURL, filepath.Join(b.dir, "omo-serve-loyalty.log"))
+	p, c, customers, err := b.openShop(ctx, "loyalty")
 	if err != nil {
 		return err
 	}
 	defer p.kill()
-	c := newAPIClient(p.addr, t.APIKey, cfg.salesClients)
-	if err := c.raiseRateLimit(ctx, cfg.rateLimit); err != nil {
-		return err
-	}
-	customers, err := salesSetup(ctx, c)
-	if err != nil {
-		return err
-	}
 	if err := programSetup(ctx, c); err != nil {
 		return err
 	}

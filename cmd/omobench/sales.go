@@ -24,23 +24,11 @@ const (
 // when it answered 201 (the group commit it joined is on disk).
 func (b *bench) salesScenario(ctx context.Context) error {
 	cfg, rep := b.cfg, b.rep
-	t, err := createTenant(ctx, cfg.omo, b.dbURL, "omobench-sales")
-	if err != nil {
-		return err
-	}
-	p, err := startServe(ctx, cfg.omo, b.dbURL, filepath.Join(b.dir, "omo-serve-sales.log"))
+	p, c, customers, err := b.openShop(ctx, "sales")
 	if err != nil {
 		return err
 	}
 	defer p.kill()
-	c := newAPIClient(p.addr, t.APIKey, cfg.salesClients)
-	if err := c.raiseRateLimit(ctx, cfg.rateLimit); err != nil {
-		return err
-	}
-	customers, err := salesSetup(ctx, c)
-	if err != nil {
-		return err
-	}
 	probe := cpuProbe{pid: p.cmd.Process.Pid, db: b.dbProcess()}
 	b.quiet(ctx, "sales", p.cmd.Process.Pid)
 	b.logf("sales: %d clients posting 3-line purchases for %s", cfg.salesClients, cfg.duration)
@@ -66,6 +54,31 @@ func (b *bench) salesScenario(ctx context.Context) error {
 	}
 	_, err = p.stop(time.Minute)
 	return err
+}
+
+// openShop creates a tenant, starts omo serve on it, raises its rate limit
+// and creates the store, the POS sales channel and the known customers: the
+// set-up of the sales and loyalty scenarios. The caller kills the server.
+func (b *bench) openShop(ctx context.Context, name string) (*omoProc, *apiClient, []string, error) {
+	t, err := createTenant(ctx, b.cfg.omo, b.dbURL, "omobench-"+name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, err := startServe(ctx, b.cfg.omo, b.dbURL, filepath.Join(b.dir, "omo-serve-"+name+".log"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c := newAPIClient(p.addr, t.APIKey, b.cfg.salesClients)
+	if err := c.raiseRateLimit(ctx, b.cfg.rateLimit); err != nil {
+		p.kill()
+		return nil, nil, nil, err
+	}
+	customers, err := salesSetup(ctx, c)
+	if err != nil {
+		p.kill()
+		return nil, nil, nil, err
+	}
+	return p, c, customers, nil
 }
 
 // salesSetup creates the store, the POS sales channel and the known customers.
