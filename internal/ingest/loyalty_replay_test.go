@@ -17,35 +17,28 @@ import (
 func installSampleProgram(t testing.TB, db *sqldb.DB, tenantID string) {
 	t.Helper()
 	ctx := context.Background()
-	var p struct {
-		PointName         string               `json:"point_name"`
-		EarnRates         []loyalty.EarnRate   `json:"earn_rates"`
-		Rounding          string               `json:"rounding"`
-		PointValues       []loyalty.PointValue `json:"point_values"`
-		Expiry            loyalty.ExpiryPolicy `json:"expiry"`
-		Exclusions        loyalty.Exclusions   `json:"exclusions"`
-		DefaultReturnDays int                  `json:"default_return_days"`
-		Tiering           loyalty.Tiering      `json:"tiering"`
-	}
-	readJSON(t, "../../docs/examples/online-retail.program.json", &p)
-	if _, err := db.SaveLoyaltyProgram(ctx, loyalty.Program{TenantID: tenantID, PointName: p.PointName, EarnRates: p.EarnRates,
-		Rounding: p.Rounding, PointValues: p.PointValues, Expiry: p.Expiry, Exclusions: p.Exclusions,
-		DefaultReturnDays: p.DefaultReturnDays, Tiering: p.Tiering}); err != nil {
+	raw, err := os.ReadFile("../../docs/examples/online-retail.program.json")
+	if err != nil {
 		t.Fatal(err)
 	}
-	var rules []struct {
-		Name      string            `json:"name"`
-		Trigger   string            `json:"trigger"`
-		StartsAt  *time.Time        `json:"starts_at"`
-		EndsAt    *time.Time        `json:"ends_at"`
-		Condition loyalty.Condition `json:"condition"`
-		Effect    loyalty.Effect    `json:"effect"`
-		Limits    loyalty.Limits    `json:"limits"`
+	p := loyalty.Program{TenantID: tenantID}
+	if err := sqldb.DecodeProgram(raw, &p); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := db.SaveLoyaltyProgram(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var rules []json.RawMessage
 	readJSON(t, "../../docs/examples/online-retail.rules.json", &rules)
-	for _, r := range rules {
-		if _, err := db.CreateLoyaltyRule(ctx, loyalty.Rule{TenantID: tenantID, Name: r.Name, Status: loyalty.RuleActive, Trigger: r.Trigger,
-			StartsAt: r.StartsAt, EndsAt: r.EndsAt, Condition: r.Condition, Effect: r.Effect, Limits: r.Limits}, sqldb.Actor{Actor: "test"}); err != nil {
+	for _, raw := range rules {
+		r := loyalty.Rule{TenantID: tenantID}
+		if err := sqldb.DecodeRule(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == "" {
+			r.Status = loyalty.RuleActive
+		}
+		if _, err := db.CreateLoyaltyRule(ctx, r, sqldb.Actor{Actor: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}

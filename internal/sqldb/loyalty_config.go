@@ -137,15 +137,25 @@ func findProgram(ctx context.Context, q Querier, tenantID string) (loyalty.Progr
 	if err != nil {
 		return p, err
 	}
-	var s programSettings
-	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+	if err := DecodeProgram([]byte(raw), &p); err != nil {
 		return p, fmt.Errorf("sqldb: program settings: %w", err)
+	}
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return p, nil
+}
+
+// DecodeProgram reads a program's settings from their JSON form (the form
+// stored, and the body of PUT /v1/loyalty/program, as in docs/examples)
+// into p.
+func DecodeProgram(raw []byte, p *loyalty.Program) error {
+	var s programSettings
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
 	}
 	p.PointName, p.EarnRates, p.Rounding, p.PointValues = s.PointName, s.EarnRates, s.Rounding, s.PointValues
 	p.Expiry, p.Exclusions, p.DefaultReturnDays, p.ReturnWindows, p.Tiering = s.Expiry, s.Exclusions, s.DefaultReturnDays, s.ReturnWindows, s.Tiering
 	p.Referral = s.Referral
-	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
-	return p, nil
+	return nil
 }
 
 // SaveLoyaltyProgram creates or replaces the tenant's program settings.

@@ -30,6 +30,17 @@ func definitionOf(r loyalty.Rule) ruleDefinition {
 		Condition: r.Condition, Effect: r.Effect, Limits: r.Limits, StatusPoints: r.StatusPoints}
 }
 
+// DecodeRule reads a rule from its JSON form (the form stored, and the body
+// of POST /v1/loyalty/rules, as in docs/examples) into r.
+func DecodeRule(raw []byte, r *loyalty.Rule) error {
+	var d ruleDefinition
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
+	}
+	d.apply(r)
+	return nil
+}
+
 func (d ruleDefinition) apply(r *loyalty.Rule) {
 	r.Name, r.Status, r.Trigger, r.StartsAt, r.EndsAt = d.Name, d.Status, d.Trigger, d.StartsAt, d.EndsAt
 	r.Condition, r.Effect, r.Limits, r.StatusPoints = d.Condition, d.Effect, d.Limits, d.StatusPoints
