@@ -232,13 +232,14 @@ func (db *DB) expireInactive(ctx context.Context, now time.Time, tenant string) 
 	}
 	total := 0
 	for _, tenantID := range programs {
-		p, err := findProgram(ctx, db.Read(), tenantID)
-		if err != nil || p.Expiry.InactivityMonths == 0 {
-			if err != nil {
-				return total, err
-			}
+		cfg, err := db.loyaltyConfigFor(ctx, db.Read(), tenantID)
+		if err != nil {
+			return total, err
+		}
+		if cfg == nil || cfg.Program.Expiry.InactivityMonths == 0 {
 			continue
 		}
+		p := cfg.Program
 		cutoff := now.AddDate(0, -p.Expiry.InactivityMonths, 0)
 		err = db.writeTxAlone(ctx, func(tx *Tx) error {
 			var due []dueLot
