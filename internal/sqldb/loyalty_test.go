@@ -585,3 +585,36 @@ func TestLoyalty_PurchaseNeverDowngrades(t *testing.T) {
 		})
 	}
 }
+
+// TestLoyalty_InactivityExpiry: a program with inactivity_months expires
+// every point of a member without a purchase for that long.
+func TestLoyalty_InactivityExpiry(t *testing.T) {
+	t.Parallel()
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			w := openLoyalty(t, e)
+			ctx := context.Background()
+			p, err := w.db.FindLoyaltyProgram(ctx, w.tenantID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Expiry.InactivityMonths = 6
+			if _, err := w.db.SaveLoyaltyProgram(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			ann, bob := w.customer("idle@mail.hk"), w.customer("busy@mail.hk")
+			w.buy(ann, "pos", line("BAG", "bags", 1, 100000))
+			w.buy(bob, "pos", line("BAG", "bags", 1, 100000))
+			w.clock.Add(150 * 24 * time.Hour)
+			w.buy(bob, "pos", line("TEE", "tops", 1, 10000))
+			w.clock.Add(40 * 24 * time.Hour) // Ann: 190 days without a purchase; Bob: 40
+			if _, err := w.db.ExpireLoyaltyPoints(ctx, w.clock.Now(), w.tenantID); err != nil {
+				t.Fatal(err)
+			}
+			if a, b := w.account(ann), w.account(bob); a.Balances.Available != 0 || b.Balances.Available != 110 {
+				t.Fatalf("idle %+v, busy %+v", a.Balances, b.Balances)
+			}
+			w.check()
+		})
+	}
+}
