@@ -82,6 +82,17 @@ func openLoyalty(t *testing.T, e sqldb.Engine) *loyaltyWorld {
 	return w
 }
 
+// editProgram changes the world's program.
+func (w *loyaltyWorld) editProgram(edit func(*loyalty.Program)) {
+	w.t.Helper()
+	p, err := w.db.FindLoyaltyProgram(context.Background(), w.tenantID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	edit(&p)
+	w.must(w.db.SaveLoyaltyProgram(context.Background(), p))
+}
+
 func (w *loyaltyWorld) must(_ any, err error) {
 	w.t.Helper()
 	if err != nil {
@@ -497,14 +508,7 @@ func TestLoyalty_Referrals(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			w := openLoyalty(t, e)
 			ctx := context.Background()
-			p, err := w.db.FindLoyaltyProgram(ctx, w.tenantID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.Referral = &loyalty.ReferralPolicy{ReferrerPoints: 300, FriendPoints: 200, MinPurchase: 50000, Currency: "HKD", MaxPerYear: 1}
-			if _, err := w.db.SaveLoyaltyProgram(ctx, p); err != nil {
-				t.Fatal(err)
-			}
+			w.editProgram(func(p *loyalty.Program) { p.Referral = &loyalty.ReferralPolicy{ReferrerPoints: 300, FriendPoints: 200, MinPurchase: 50000, Currency: "HKD", MaxPerYear: 1} })
 			ann := w.customer("referrer@mail.hk")
 			code, err := w.db.ReferralCode(ctx, w.tenantID, ann)
 			if again, _ := w.db.ReferralCode(ctx, w.tenantID, ann); err != nil || again != code {
@@ -594,14 +598,7 @@ func TestLoyalty_InactivityExpiry(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			w := openLoyalty(t, e)
 			ctx := context.Background()
-			p, err := w.db.FindLoyaltyProgram(ctx, w.tenantID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.Expiry.InactivityMonths = 6
-			if _, err := w.db.SaveLoyaltyProgram(ctx, p); err != nil {
-				t.Fatal(err)
-			}
+			w.editProgram(func(p *loyalty.Program) { p.Expiry.InactivityMonths = 6 })
 			ann, bob := w.customer("idle@mail.hk"), w.customer("busy@mail.hk")
 			w.buy(ann, "pos", line("BAG", "bags", 1, 100000))
 			w.buy(bob, "pos", line("BAG", "bags", 1, 100000))
