@@ -508,7 +508,9 @@ func TestLoyalty_Referrals(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			w := openLoyalty(t, e)
 			ctx := context.Background()
-			w.editProgram(func(p *loyalty.Program) { p.Referral = &loyalty.ReferralPolicy{ReferrerPoints: 300, FriendPoints: 200, MinPurchase: 50000, Currency: "HKD", MaxPerYear: 1} })
+			w.editProgram(func(p *loyalty.Program) {
+				p.Referral = &loyalty.ReferralPolicy{ReferrerPoints: 300, FriendPoints: 200, MinPurchase: 50000, Currency: "HKD", MaxPerYear: 1}
+			})
 			ann := w.customer("referrer@mail.hk")
 			code, err := w.db.ReferralCode(ctx, w.tenantID, ann)
 			if again, _ := w.db.ReferralCode(ctx, w.tenantID, ann); err != nil || again != code {
