@@ -12,8 +12,10 @@ import (
 // binary: a program, a purchase that earns in its own response, a return
 // that claws back, the balance endpoint, the periodic jobs, and `omo loyalty
 // check` on the database afterwards.
+//
+// Not parallel: on PostgreSQL the tests of this package share one database,
+// and so one job queue, and another test's server counts its own jobs.
 func TestServe_LoyaltyEndToEnd(t *testing.T) {
-	t.Parallel()
 	for _, e := range sqldbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			dbURL := sqldbtest.URL(t, e)
