@@ -17,7 +17,9 @@ const (
 	Conflict     Kind = "conflict"
 	Unauthorized Kind = "unauthorized"
 	Forbidden    Kind = "forbidden"
-	Internal     Kind = "internal"
+	// PaymentFailed: the payment provider declined; nothing was applied.
+	PaymentFailed Kind = "payment_failed"
+	Internal      Kind = "internal"
 )
 
 // FieldError names one bad input field, as a JSON-pointer-like location
@@ -94,4 +96,9 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Fields returns an Invalid error naming every bad field.
+func Fields(fs ...FieldError) *Error {
+	return &Error{Kind: Invalid, Message: "validation failed", Fields: fs}
 }

@@ -48,14 +48,24 @@ const (
 	ScopeLoyaltyWrite  = "loyalty:write"
 	ScopeLoyaltyAdjust = "loyalty:adjust"
 	ScopeCouponsRedeem = "coupons:redeem"
-	ScopeAll           = "*"
+	// Commerce: products, variants and price lists (catalog); stock,
+	// movements and reservations (inventory); carts, checkout, orders,
+	// fulfilment, returns and routing rules (orders).
+	ScopeCatalogRead    = "catalog:read"
+	ScopeCatalogWrite   = "catalog:write"
+	ScopeInventoryRead  = "inventory:read"
+	ScopeInventoryWrite = "inventory:write"
+	ScopeOrdersRead     = "orders:read"
+	ScopeOrdersWrite    = "orders:write"
+	ScopeAll            = "*"
 )
 
 // AllScopes lists every scope a key may carry, for validation and docs.
 var AllScopes = []string{ScopeCustomersRead, ScopeCustomersWrite, ScopeKeysRead, ScopeKeysWrite, ScopeTenantRead, ScopeTenantWrite,
 	ScopeLocationsRead, ScopeLocationsWrite, ScopeTransactionsRead, ScopeTransactionsWrite,
 	ScopeEventsRead, ScopeEventsWrite, ScopeImportsRead, ScopeImportsWrite,
-	ScopeLoyaltyRead, ScopeLoyaltyWrite, ScopeLoyaltyAdjust, ScopeCouponsRedeem}
+	ScopeLoyaltyRead, ScopeLoyaltyWrite, ScopeLoyaltyAdjust, ScopeCouponsRedeem,
+	ScopeCatalogRead, ScopeCatalogWrite, ScopeInventoryRead, ScopeInventoryWrite, ScopeOrdersRead, ScopeOrdersWrite}
 
 // APIKey is the stored form of a key: never the secret itself.
 type APIKey struct {

@@ -34,6 +34,16 @@ const (
 	Coupon      = "cpn"
 	Hold        = "hld" // points held as a tender
 	Referral    = "rfl"
+	Cart        = "crt"
+	Order       = "ord"
+	Shipment    = "shp"
+	Payment     = "pay"
+	Return      = "ret"
+	Refund      = "rfd"
+	Product     = "prd"
+	Variant     = "var"
+	Category    = "cat"
+	PriceList   = "prl"
 )
 
 // New returns a new time-ordered UUIDv7 in canonical text form.
@@ -102,6 +112,14 @@ func name(prefix string) string {
 		return "points hold"
 	case Referral:
 		return "referral"
+	case Product:
+		return "product"
+	case Variant:
+		return "variant"
+	case Category:
+		return "category"
+	case PriceList:
+		return "price list"
 	}
 	return "object"
 }

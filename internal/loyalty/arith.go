@@ -78,3 +78,7 @@ func allocate(total int64, weights []int64) []int64 {
 	}
 	return out
 }
+
+// Allocate splits total over weights in proportion by the largest
+// remainder (see allocate); other domains split money the same way.
+func Allocate(total int64, weights []int64) []int64 { return allocate(total, weights) }
