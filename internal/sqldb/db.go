@@ -81,6 +81,9 @@ type DB struct {
 	tenants        tenantCache
 	loyaltyConfigs loyaltyConfigCache
 	places         placeCache
+	commerce       settingsCache
+	catalogSearch  searchCache
+	routing        routingCache
 	counters       writeCounters
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/omo-platform/omo/internal/apperr"
+	"github.com/omo-platform/omo/internal/catalog"
 	"github.com/omo-platform/omo/internal/customer"
 	"github.com/omo-platform/omo/internal/event"
 	"github.com/omo-platform/omo/internal/tenant"
@@ -26,6 +27,8 @@ type ImportChunk struct {
 	Events    []ImportItem[event.Event]
 	// EventChannel is the sales channel code order events record in ("": none).
 	EventChannel string
+	Products     []ImportItem[catalog.Product] // Params.Variants[i] came from Lines[i]
+	Prices       []ImportItem[PriceImport]
 	Rejections   []Rejection // rows the mapping already refused
 }
 
@@ -69,7 +72,7 @@ func (db *DB) ApplyImportChunk(ctx context.Context, c ImportChunk) error {
 		evp.Events = append(evp.Events, e.Params)
 	}
 	events := prepareEvents(t, evp, c.EventChannel, db.Now())
-	return db.writeTxAlone(ctx, func(tx *Tx) error {
+	err = db.writeTxAlone(ctx, func(tx *Tx) error {
 		var checkpoint int64
 		if err := tx.QueryRow(ctx, `SELECT checkpoint FROM imports WHERE tenant_id = $1 AND id = $2`+lockFor(tx),
 			c.TenantID, c.ImportID).Scan(&checkpoint); err != nil {
@@ -96,8 +99,23 @@ func (db *DB) ApplyImportChunk(ctx context.Context, c ImportChunk) error {
 			return err
 		}
 		rejections = append(rejections, rj...)
+		if rj, err = applyProducts(ctx, tx, c.TenantID, c.Products, &n); err != nil {
+			return err
+		}
+		rejections = append(rejections, rj...)
+		if rj, err = applyPrices(ctx, tx, c.TenantID, c.Prices, &n); err != nil {
+			return err
+		}
+		rejections = append(rejections, rj...)
 		return finishChunk(ctx, tx, c, rejections, n, ids)
 	})
+	if err == nil {
+		err = db.analyzeAfterBulk(ctx, int(c.To-c.From)*min(len(c.Products), 1), "catalog_variants", "catalog_products", "catalog_search")
+	}
+	if err == nil {
+		err = db.analyzeAfterBulk(ctx, len(c.Prices), "catalog_prices")
+	}
+	return err
 }
 
 // applyEvents records a chunk's events through the tracking API's path.

@@ -28,6 +28,7 @@ func (db *DB) CreateLocation(ctx context.Context, l location.Location) (location
 	}
 	l.ID, l.CreatedAt = id.New(), db.Now()
 	l.UpdatedAt = l.CreatedAt
+	defer db.forgetRoutingLocations(l.TenantID)
 	names, addr, lat, lng, err := locationJSON(l)
 	if err != nil {
 		return l, err

@@ -72,6 +72,7 @@ func (db *DB) locationByCode(ctx context.Context, q Querier, tenantID, code stri
 // forgetPlaces drops a tenant's cached places after a change (codes can
 // change too, so all of them).
 func (db *DB) forgetPlaces(tenantID string) {
+	db.forgetRoutingLocations(tenantID)
 	c := &db.places
 	c.mu.Lock()
 	defer c.mu.Unlock()
