@@ -29,7 +29,7 @@ lint: ## vet and format check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 
-FUZZ_PKGS ?= ./internal/customer ./internal/ingest ./internal/event ./internal/api ./internal/coupon
+FUZZ_PKGS ?= ./internal/customer ./internal/ingest ./internal/event ./internal/api ./internal/coupon ./internal/payment ./internal/order
 
 fuzz: ## run each fuzz target for 30 s
 	@for p in $(FUZZ_PKGS); do for f in $$($(GO) test $$p -list 'Fuzz.*' | grep ^Fuzz); do \
@@ -50,3 +50,7 @@ bench: build ## measure the figures in docs/performance.md (SQLite, then Postgre
 	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios bulk --out bin/bench-results.md
 	./bin/omobench --omo $(BIN) --db sqlite --scenarios batch --out bin/bench-results.md
 	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios batch --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db sqlite --scenarios checkout --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios checkout --out bin/bench-results.md
+	$(GO) test -run XXX -bench BenchmarkRoute3Lines200Locations -benchtime 3000x -count 3 ./internal/routing
+	$(GO) test -run XXX -bench 'BenchmarkCatalogSearch|BenchmarkPriceSKUs' -benchtime 3000x ./internal/sqldb

@@ -18,6 +18,7 @@ import (
 	"github.com/omo-platform/omo/internal/api"
 	"github.com/omo-platform/omo/internal/ingest/sftp"
 	"github.com/omo-platform/omo/internal/job"
+	"github.com/omo-platform/omo/internal/payment"
 	"github.com/omo-platform/omo/internal/sqldb"
 )
 
@@ -27,6 +28,7 @@ type serveConfig struct {
 	workers                  int
 	shutdownTimeout          time.Duration
 	migrate                  bool
+	stripe                   payment.Config
 }
 
 func serve(ctx context.Context, env environment, args []string) error {
@@ -97,6 +99,12 @@ func serveFlags(env environment, args []string) (serveConfig, bool, error) {
 		"run the embedded sFTP server for file drops on this address, e.g. 127.0.0.1:2022; off when empty (env OMO_SFTP_ADDR)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", env.envOr("OMO_PPROF_ADDR", ""),
 		"serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (env OMO_PPROF_ADDR)")
+	fs.StringVar(&c.stripe.StripeSecretKey, "stripe-secret-key", env.envOr("OMO_STRIPE_SECRET_KEY", ""),
+		"take card, Alipay and WeChat Pay payments through Stripe with this secret key; offline payments only when empty (env OMO_STRIPE_SECRET_KEY)")
+	fs.StringVar(&c.stripe.StripeWebhookSecret, "stripe-webhook-secret", env.envOr("OMO_STRIPE_WEBHOOK_SECRET", ""),
+		"the signing secret of Stripe's webhook endpoint /webhooks/stripe/{tenant_id} (env OMO_STRIPE_WEBHOOK_SECRET)")
+	fs.StringVar(&c.stripe.StripeAPIBase, "stripe-api-base", env.envOr("OMO_STRIPE_API_BASE", ""),
+		"Stripe's API address; set it to a stripe-mock for local runs (env OMO_STRIPE_API_BASE)")
 	ok, err := parse(fs, args)
 	c.db = *dbURL
 	if ok && c.role != "api" && c.role != "worker" && c.role != "all" {
@@ -152,8 +160,12 @@ func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Reg
 		}
 		return nil
 	}
+	payments, err := payment.NewRegistry(cfg.stripe)
+	if err != nil {
+		return nil, nil, err
+	}
 	h := api.NewHandler(api.Deps{DB: db, Logger: log, Metrics: api.NewMetrics(reg), Gatherer: reg, Version: version,
-		Ready: ready, OpsOnly: cfg.role == "worker"})
+		Ready: ready, OpsOnly: cfg.role == "worker", Payments: payments})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return srv, ln, nil

@@ -92,7 +92,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.engine, "db", "sqlite", "sqlite or postgres")
 	fs.StringVar(&c.postgresURL, "postgres-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"an existing PostgreSQL database on loopback; the bench creates omo_bench_<unix> next to it and drops it afterwards")
-	fs.StringVar(&scenarios, "scenarios", "identify,lookup,bulk", "comma-separated: identify, lookup, bulk, batch (the tracking API's /v1/batch), sales (POST /v1/transactions), loyalty (accrual and quotes with 50 rules; pgbench reference on PostgreSQL)")
+	fs.StringVar(&scenarios, "scenarios", "identify,lookup,bulk", "comma-separated: identify, lookup, bulk, batch (the tracking API's /v1/batch), sales (POST /v1/transactions), loyalty (accrual and quotes with 50 rules; pgbench reference on PostgreSQL), checkout (the storefront flow from --sales-clients shoppers and a hot SKU)")
 	fs.IntVar(&c.segmentClients, "segment-clients", 16, "concurrent clients of the batch scenario")
 	fs.IntVar(&c.salesClients, "sales-clients", 32, "concurrent clients of the sales scenario (POST /v1/transactions)")
 	fs.IntVar(&c.preload, "preload", 20000, "customers created over HTTP before the identify and lookup runs")
@@ -136,7 +136,7 @@ func parseFlags(args []string) (config, error) {
 	for _, s := range strings.Split(scenarios, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "identify", "lookup", "bulk", "batch", "sales", "loyalty":
+		case "identify", "lookup", "bulk", "batch", "sales", "loyalty", "checkout":
 			c.scenarios[s] = true
 		case "":
 		default:
@@ -259,6 +259,12 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) (err error) 
 	}
 	if cfg.scenarios["loyalty"] {
 		if err := b.loyaltyScenario(ctx); err != nil {
+			b.write(stdout)
+			return err
+		}
+	}
+	if cfg.scenarios["checkout"] {
+		if err := b.checkoutScenario(ctx); err != nil {
 			b.write(stdout)
 			return err
 		}

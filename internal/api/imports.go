@@ -20,7 +20,7 @@ import (
 // ImportBody is an import and its progress.
 type ImportBody struct {
 	ID          string      `json:"id" example:"imp_0190f0c2a1b27c3d8e9f0a1b2c3d4e5f"`
-	Kind        string      `json:"kind" enum:"customers,transactions,events"`
+	Kind        string      `json:"kind" enum:"customers,transactions,events,products,prices"`
 	Status      string      `json:"status" enum:"queued,running,completed,failed"`
 	MappingName string      `json:"mapping_name,omitempty"`
 	Origin      string      `json:"origin" enum:"api,sftp"`
@@ -166,6 +166,11 @@ func (s *server) createImport(ctx context.Context, in *createImportInput) (*impo
 	m, err := parseMapping(raw, "form.mapping")
 	if err != nil {
 		return nil, s.problem(ctx, err)
+	}
+	if m.Kind == ingest.KindProducts || m.Kind == ingest.KindPrices {
+		if _, err := principal(ctx, auth.ScopeCatalogWrite); err != nil { // an import writes what the catalog API would
+			return nil, s.problem(ctx, err)
+		}
 	}
 	canon, _ := json.Marshal(m)
 	im, err := s.db.CreateImport(ctx, sqldb.CreateImportParams{TenantID: p.TenantID, Kind: m.Kind, Mapping: string(canon), MappingName: name,

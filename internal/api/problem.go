@@ -24,6 +24,8 @@ func statusOf(kind apperr.Kind) int {
 		return http.StatusUnauthorized
 	case apperr.Forbidden:
 		return http.StatusForbidden
+	case apperr.PaymentFailed:
+		return http.StatusPaymentRequired
 	}
 	return http.StatusInternalServerError
 }

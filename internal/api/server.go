@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/omo-platform/omo/internal/coupon"
+	"github.com/omo-platform/omo/internal/payment"
 	"github.com/omo-platform/omo/internal/sqldb"
 )
 
@@ -40,6 +42,9 @@ type Deps struct {
 	BodyLimit int64
 	// OpsOnly serves only /healthz, /readyz and /metrics (a worker process).
 	OpsOnly bool
+	// Payments are the payment providers checkout pays through (offline
+	// only when nil).
+	Payments *payment.Registry
 }
 
 type server struct {
@@ -51,6 +56,7 @@ type server struct {
 	api     huma.API
 	deps    Deps
 	guesses *coupon.GuessLimiter
+	payer   payer
 }
 
 var installOnce sync.Once
@@ -65,8 +71,11 @@ func NewHandler(d Deps) http.Handler {
 	if d.BodyLimit <= 0 {
 		d.BodyLimit = DefaultBodyLimit
 	}
+	if d.Payments == nil {
+		d.Payments = payment.NewRegistryOf(payment.Offline{})
+	}
 	s := &server{db: d.DB, log: d.Logger, metrics: d.Metrics, mux: http.NewServeMux(), deps: d,
-		guesses: coupon.NewGuessLimiter(coupon.LimiterConfig{})}
+		guesses: coupon.NewGuessLimiter(coupon.LimiterConfig{}), payer: payer{reg: d.Payments}}
 	s.auth = newAuthenticator(s)
 	s.api = newAPI(s.mux, d.Version)
 	s.routes()
@@ -96,6 +105,7 @@ func newAPI(mux *http.ServeMux, version string) huma.API {
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	cfg.CreateHooks = nil // no $schema links in responses
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	return humago.New(mux, cfg)
 }
 
@@ -138,6 +148,11 @@ func (s *server) routes() {
 	s.loyaltyHoldRoutes()
 	s.loyaltyReferralRoutes()
 	s.loyaltyRewardRoutes()
+	s.cartRoutes()
+	s.orderRoutes()
+	s.inventoryRoutes()
+	s.routingRuleRoutes()
+	s.catalogRoutes()
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -168,4 +183,21 @@ func (s *server) detail(ctx context.Context, err error) string {
 	}
 	p := s.problem(ctx, err)
 	return p.Error()
+}
+
+// schemaName names a type's schema as huma does, with the commerce
+// packages' types prefixed ("Order" + Address), since several domains
+// have types called Address, Line or Totals.
+func schemaName(t reflect.Type, hint string) string {
+	name := huma.DefaultSchemaNamer(t, hint)
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	switch {
+	case strings.HasSuffix(t.PkgPath(), "/internal/order"):
+		return "Order" + name
+	case strings.HasSuffix(t.PkgPath(), "/internal/sqldb"):
+		return "Stored" + name
+	}
+	return name
 }

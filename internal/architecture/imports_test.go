@@ -13,7 +13,7 @@ import (
 const module = "github.com/omo-platform/omo/"
 
 // domains are the business packages: plain Go over values, no storage or transport.
-var domains = []string{"apperr", "id", "tenant", "auth", "customer", "money", "location", "transaction", "event", "loyalty", "coupon"}
+var domains = []string{"apperr", "id", "tenant", "auth", "customer", "money", "location", "transaction", "event", "loyalty", "coupon", "catalog", "inventory", "routing", "order"}
 
 // forbidden lists, per package, the import path prefixes it must not use.
 func forbidden(pkg string) []string {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/omo-platform/omo/internal/catalog"
 )
 
 // FuzzReader feeds any bytes to the reader of every format: it must never
@@ -59,6 +61,10 @@ func FuzzMapping(f *testing.F) {
 		"R1", "2026-01-02 03:04:05", "SKU", "-2", "12.50")
 	f.Add([]byte(`{"kind":"customers","fields":{"email":{"column":"r"},"traits.birthday":{"column":"t"},"attributes.x":{"column":"s","as":"integer"}}}`),
 		"a@b.hk", "1990-02-30", "17850.0", "1", "1")
+	f.Add([]byte(`{"kind":"products","fields":{"product":{"column":"r"},"sku":{"column":"s"},"barcode":{"column":"q"},"name.en":{"column":"t"},"images":{"column":"p"},"option.size":{"column":"q"}}}`),
+		"LS-01", "Linen", "LS-01-M", "4006381333931", `["https://x.hk/a.jpg"]`)
+	f.Add([]byte(`{"kind":"prices","fields":{"price_list":{"column":"r"},"sku":{"column":"s"},"amount":{"column":"q"},"compare_at":{"column":"p"}}}`),
+		"base-hkd", "", "LS-01-M", "399.00", "4,99")
 	f.Fuzz(func(t *testing.T, raw []byte, r, ts, s, q, p string) {
 		var m Mapping
 		if json.Unmarshal(raw, &m) != nil || m.Validate() != nil {
@@ -76,6 +82,41 @@ func FuzzMapping(f *testing.F) {
 			if sr, err := mapper.transactionRow(row); err == nil && (sr.line.Quantity < 1 || sr.line.UnitPrice < 0) {
 				t.Fatalf("an accepted line with quantity %d, price %d", sr.line.Quantity, sr.line.UnitPrice)
 			}
+		case KindProducts:
+			checkProductRow(t, mapper, row)
+		case KindPrices:
+			checkPriceRow(t, mapper, row)
 		}
 	})
+}
+
+// checkProductRow: a row the mapper accepts names a valid handle and SKU,
+// has one variant, and passes the row's own validation again.
+func checkProductRow(t *testing.T, mapper *rowMapper, row Row) {
+	p, err := mapper.productRow(row)
+	if err != nil {
+		return
+	}
+	if !catalog.ValidCode(p.Handle) || len(p.Variants) != 1 || !catalog.ValidSKU(p.Variants[0].SKU) {
+		t.Fatalf("accepted row: %+v", p)
+	}
+	if err := p.ValidatePart("row"); err != nil {
+		t.Fatalf("accepted row fails its validation: %v", err)
+	}
+}
+
+// checkPriceRow: an accepted price in a two-decimal currency is a valid
+// price.
+func checkPriceRow(t *testing.T, mapper *rowMapper, row Row) {
+	pr, err := mapper.priceRow(row)
+	if err != nil {
+		return
+	}
+	price, err := mapper.price(pr, 2)
+	if err != nil {
+		return
+	}
+	if price.Validate("price") != nil || price.Amount < 0 || (price.CompareAt != 0 && price.CompareAt <= price.Amount) {
+		t.Fatalf("accepted price: %+v", price)
+	}
 }

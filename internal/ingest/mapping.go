@@ -16,6 +16,8 @@ const (
 	KindCustomers    = "customers"
 	KindTransactions = "transactions"
 	KindEvents       = "events"
+	KindProducts     = "products" // one row per variant; rows of a product share its handle
+	KindPrices       = "prices"   // one row per SKU and price list
 	FormatCSV        = "csv"
 	FormatJSONL      = "jsonl"
 )
@@ -23,7 +25,7 @@ const (
 // Mapping tells how a file's columns become OMO fields. It is JSON, saved
 // per tenant under a name and reused by later imports and sFTP folders.
 type Mapping struct {
-	Kind      string `json:"kind" doc:"customers, transactions or events"`
+	Kind      string `json:"kind" doc:"customers, transactions, events, products or prices"`
 	Format    string `json:"format,omitempty" doc:"csv (default) or jsonl"`
 	Delimiter string `json:"delimiter,omitempty" doc:"one character; default ','; use \\t for tabs"`
 	// TimeFormat is a Go time layout (2006-01-02 15:04:05) or rfc3339; times
@@ -62,12 +64,17 @@ var kindFields = map[string][]string{
 		"sku", "name", "category", "quantity", "unit_price", "discount", "tax", "associate_id",
 		"customer.email", "customer.phone", "customer.card_number", "customer.external.", "customer.traits.", "customer.attributes."},
 	KindEvents: {"type", "name", "timestamp", "message_id", "user_id", "anonymous_id", "properties", "properties.", "traits", "traits.", "sales_channel"},
+	KindProducts: {"product", "sku", "barcode", "status", "variant_status", "categories", "images", "variant_images", "gift_card", "tax_code",
+		"options", "name.", "description.", "option.", "attributes.", "variant_attributes."},
+	KindPrices: {"price_list", "sku", "amount", "compare_at"},
 }
 
 // required fields per kind (a constant counts).
 var kindRequired = map[string][]string{
 	KindTransactions: {"receipt_number", "sales_channel", "occurred_at", "sku", "quantity", "unit_price", "currency"},
 	KindEvents:       {"timestamp"},
+	KindProducts:     {"product", "sku"},
+	KindPrices:       {"price_list", "sku", "amount"},
 }
 
 // Validate checks a mapping and fills its defaults; field errors are named
@@ -82,7 +89,7 @@ func (m *Mapping) ValidateAt(base string) error {
 	}
 	known, ok := kindFields[m.Kind]
 	if !ok {
-		bad("kind", "customers, transactions or events", m.Kind)
+		bad("kind", "customers, transactions, events, products or prices", m.Kind)
 	}
 	switch m.Format {
 	case "":

@@ -75,6 +75,10 @@ type loader struct {
 	// receipts finds a chunk's receipt by key: a file may interleave the
 	// lines of receipts, and a receipt's lines are gathered within a chunk.
 	receipts map[string]int
+	// products finds a chunk's product by handle, as receipts do.
+	products map[string]int
+	// lists are the price lists a prices import named, by code.
+	lists map[string]priceList
 	// Chunks are applied, in order, by one goroutine while the next is read
 	// and mapped: reading and writing overlap on two cores.
 	queue  chan sqldb.ImportChunk
@@ -129,7 +133,7 @@ func (l *loader) read(ctx context.Context) (string, error) {
 		} else if err := l.add(ctx, row); err != nil {
 			return "", err
 		}
-		if l.m.Kind != KindTransactions && l.pos-l.chunk.From >= ChunkRows {
+		if l.m.Kind != KindTransactions && l.m.Kind != KindProducts && l.pos-l.chunk.From >= ChunkRows {
 			if err := l.flush(ctx, l.pos); err != nil {
 				return "", err
 			}
@@ -144,6 +148,7 @@ func (l *loader) read(ctx context.Context) (string, error) {
 func (l *loader) newChunk(from int64) {
 	l.chunk = sqldb.ImportChunk{TenantID: l.im.TenantID, ImportID: l.im.ID, From: from, EventChannel: l.m.Fields["sales_channel"].Value}
 	l.receipts = map[string]int{}
+	l.products = map[string]int{}
 }
 
 // add maps a row: a customer, or a line of the open receipt (closing it when
@@ -192,6 +197,10 @@ func (l *loader) add(ctx context.Context, row Row) error {
 			return nil
 		}
 		l.chunk.Events = append(l.chunk.Events, sqldb.ImportItem[event.Event]{Params: e, Lines: []int64{int64(row.Line)}, Raw: [][]string{raw}})
+	case KindProducts:
+		return l.addProductRow(ctx, row)
+	case KindPrices:
+		return l.addPriceRow(ctx, row)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/omo-platform/omo/internal/customer"
 	"github.com/omo-platform/omo/internal/ingest"
+	"github.com/omo-platform/omo/internal/inventory"
 	"github.com/omo-platform/omo/internal/sqldb"
 	"github.com/omo-platform/omo/internal/transaction"
 )
@@ -27,6 +28,9 @@ func Workers(db *sqldb.DB) *river.Workers {
 	river.AddWorker(w, &loyaltyMaturityWorker{db: db})
 	river.AddWorker(w, &loyaltyExpiryWorker{db: db})
 	river.AddWorker(w, &tierReviewWorker{db: db})
+	river.AddWorker(w, &unpaidOrdersWorker{db: db})
+	river.AddWorker(w, &reservationExpiryWorker{db: db})
+	river.AddWorker(w, &stockFactsWorker{})
 	return w
 }
 
@@ -47,6 +51,12 @@ func Periodic() []*river.PeriodicJob {
 			&river.PeriodicJobOpts{RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return TierReview{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return UnpaidOrders{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return ReservationExpiry{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }
@@ -213,3 +223,30 @@ func (w *tierReviewWorker) Work(ctx context.Context, _ *river.Job[TierReview]) e
 	_, err := w.db.ReviewLoyaltyTiers(ctx, w.db.Now())
 	return err
 }
+
+// ReservationExpiry releases stock reservations past their expiry: an
+// abandoned cart, a VIP who did not come for the size held for them.
+type ReservationExpiry struct{}
+
+// Kind names the job.
+func (ReservationExpiry) Kind() string { return "inventory.reservation_expiry" }
+
+type reservationExpiryWorker struct {
+	river.WorkerDefaults[ReservationExpiry]
+	db *sqldb.DB
+}
+
+func (w *reservationExpiryWorker) Work(ctx context.Context, _ *river.Job[ReservationExpiry]) error {
+	_, err := w.db.ReleaseExpiredReservations(ctx, w.db.Now())
+	return err
+}
+
+// stockFactsWorker delivers low-stock and back-in-stock facts to the
+// modules that react to them. None is wired yet (back-in-stock messages and
+// replenishment attach here); the facts are stored and readable through
+// GET /v1/inventory/facts from the first day.
+type stockFactsWorker struct {
+	river.WorkerDefaults[inventory.FactsJob]
+}
+
+func (w *stockFactsWorker) Work(context.Context, *river.Job[inventory.FactsJob]) error { return nil }

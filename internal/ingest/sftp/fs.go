@@ -22,7 +22,7 @@ import (
 )
 
 // kinds are the inbox folders.
-var kinds = []string{ingest.KindCustomers, ingest.KindTransactions, ingest.KindEvents}
+var kinds = []string{ingest.KindCustomers, ingest.KindTransactions, ingest.KindEvents, ingest.KindProducts, ingest.KindPrices}
 
 // mappingFile is the name of a folder's mapping.
 const mappingFile = ".mapping.json"

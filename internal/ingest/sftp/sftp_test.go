@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	sftplib "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/omo-platform/omo/internal/catalog"
 	"github.com/omo-platform/omo/internal/id"
 	"github.com/omo-platform/omo/internal/ingest"
 	"github.com/omo-platform/omo/internal/ingest/sftp"
@@ -207,7 +209,7 @@ func TestSFTP_PasswordIsAnImportKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		entries, err := c.ReadDir("/inbox")
-		if err != nil || len(entries) != 3 {
+		if err != nil || len(entries) != 5 {
 			t.Fatalf("/inbox: %v %v", entries, err)
 		}
 		w, err := c.Create("/inbox/customers/.mapping.json")
@@ -281,4 +283,59 @@ func BenchmarkSFTPUpload50MB(b *testing.B) {
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/upload")
 		})
 	}
+}
+
+// TestSFTP_CatalogDrop: products and prices dropped in their inbox folders
+// are imported like the other kinds.
+func TestSFTP_CatalogDrop(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		f := start(t, db)
+		key := f.sshKey(t)
+		if _, err := db.CreatePriceList(ctx, catalog.PriceList{TenantID: f.tenant.ID, Code: "base-hkd", Name: "Base", Currency: "HKD"}); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		local := func(name, content string) string {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		products := "style,sku,name,size\nTEE,TEE-S,Tee,S\nTEE,TEE-M,,M\nTEE,TEE-M,,L\n"
+		prices := "sku,price\nTEE-S,129.00\nTEE-X,1.00\n"
+		out, ok := f.openssh(t, key,
+			"put "+local("p.json", `{"kind":"products","fields":{"product":{"column":"style"},"sku":{"column":"sku"},"name.en":{"column":"name"},"option.size":{"column":"size"}}}`)+" /inbox/products/.mapping.json",
+			"put "+local("products.csv", products)+" /inbox/products/products.csv",
+			"put "+local("q.json", `{"kind":"prices","fields":{"price_list":{"value":"base-hkd"},"sku":{"column":"sku"},"amount":{"column":"price"}}}`)+" /inbox/prices/.mapping.json",
+			"put "+local("prices.csv", prices)+" /inbox/prices/prices.csv")
+		if !ok {
+			t.Fatalf("drop:\n%s", out)
+		}
+		ims, err := db.FindImports(ctx, sqldb.ImportFilter{TenantID: f.tenant.ID, Limit: 10})
+		if err != nil || len(ims) != 2 {
+			t.Fatalf("imports %+v %v", ims, err)
+		}
+		slices.Reverse(ims) // oldest (products) first
+		want := []struct {
+			kind               string
+			accepted, rejected int64
+		}{{"products", 2, 1}, {"prices", 1, 1}}
+		for i, im := range ims {
+			if err := ingest.Run(ctx, db, f.tenant.ID, im.ID); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := db.FindImportByID(ctx, f.tenant.ID, im.ID)
+			if got.Kind != want[i].kind || got.Origin != "sftp" || got.Accepted != want[i].accepted || got.Rejected != want[i].rejected {
+				t.Errorf("import %d: %+v", i, got)
+			}
+		}
+		p, err := db.PriceSKUs(ctx, db.Read(), sqldb.PriceQuery{TenantID: f.tenant.ID, Currency: "HKD", SKUs: []string{"TEE-S"}})
+		if err != nil || p["TEE-S"].Amount != 12900 || p["TEE-S"].Name != "Tee" {
+			t.Fatalf("price: %+v %v", p, err)
+		}
+	})
 }

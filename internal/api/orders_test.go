@@ -1,0 +1,121 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/omo-platform/omo/internal/catalog"
+	"github.com/omo-platform/omo/internal/sqldb"
+	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
+)
+
+// catalogShop gives a shop's tenant a product TEE-M (HK$200, 10 in stock at
+// the store) and CAP (HK$99, 5 in stock).
+func (s *server) catalogShop(t *testing.T, sh shop) {
+	t.Helper()
+	ctx := context.Background()
+	tenantID := sh.TenantID
+	if _, err := s.db.CreateCategory(ctx, catalog.Category{TenantID: tenantID, Code: "tops", Names: map[string]string{"en": "Tops"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.CreateProduct(ctx, catalog.Product{TenantID: tenantID, Status: catalog.StatusActive, Names: map[string]string{"en": "Tee"},
+		Categories: []string{"tops"}, Variants: []catalog.Variant{{SKU: "TEE-M", Status: catalog.StatusActive}, {SKU: "CAP", Status: catalog.StatusActive}}}); err != nil {
+		t.Fatal(err)
+	}
+	pl, err := s.db.CreatePriceList(ctx, catalog.PriceList{TenantID: tenantID, Code: "hkd", Name: "HKD", Currency: "HKD", Status: catalog.StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.SetPrices(ctx, tenantID, pl.ID, []catalog.Price{{SKU: "TEE-M", Amount: 20000}, {SKU: "CAP", Amount: 9900}}); err != nil {
+		t.Fatal(err)
+	}
+	for sku, n := range map[string]int{"TEE-M": 10, "CAP": 5} {
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/inventory/movements", sh.Secret, map[string]any{"kind": "receipt", "sku": sku,
+			"location_id": sh.LocationID, "quantity": n}, nil)
+	}
+}
+
+// openCart opens an empty POS cart at the shop's store.
+func (s *server) openCart(t *testing.T, sh shop) string {
+	t.Helper()
+	return s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts", sh.Secret, map[string]any{"sales_channel": "pos",
+		"location_id": sh.LocationID, "associate_id": "staff-7"}, nil).JSON["id"].(string)
+}
+
+// isolationOrder sells a tee at the counter and returns the order.
+func (s *server) isolationOrder(t *testing.T, sh shop) response {
+	t.Helper()
+	s.catalogShop(t, sh)
+	cart := s.openCart(t, sh)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
+	return s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret, map[string]any{"payment": map[string]any{"method": "paid_at_pos",
+		"payment_method": "R1-0001"}}, nil)
+}
+
+func TestOrders_CounterSaleAndMixedBasket(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		t.Parallel()
+		counterSaleAndMixedBasket(t, newServer(t, db))
+	})
+}
+
+func counterSaleAndMixedBasket(t *testing.T, s *server) {
+	sh := s.newShop(t)
+	o := s.isolationOrder(t, sh)
+	if o.JSON["status"] != "fulfilled" || o.JSON["payment_status"] != "paid" || o.JSON["associate_id"] != "staff-7" {
+		t.Fatalf("counter sale: %s", o)
+	}
+	again := s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+o.JSON["cart_id"].(string)+"/complete", sh.Secret,
+		map[string]any{"payment": map[string]any{"method": "paid_at_pos"}}, nil)
+	if again.JSON["id"] != o.JSON["id"] {
+		t.Fatalf("a retried completion made another order: %s", again)
+	}
+	// Mixed basket: a cap now, a tee collected later at the same store, one order.
+	cart := s.openCart(t, sh)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "CAP", "quantity": 1, "fulfilment": "take_now"}, nil)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1}, nil)
+	bad := s.do(t, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "NOPE", "quantity": 1}, nil)
+	assertProblem(t, bad, http.StatusBadRequest)
+	s.must(t, http.StatusOK, http.MethodPut, "/v1/carts/"+cart+"/delivery", sh.Secret, map[string]any{"method": "click_collect", "location_id": sh.LocationID}, nil)
+	q := s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/quote", sh.Secret, nil, nil)
+	if q.JSON["totals"].(map[string]any)["total"].(float64) != 29900 {
+		t.Fatalf("quote %s", q)
+	}
+	mixed := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret, map[string]any{"payment": map[string]any{"method": "pay_in_store"}}, nil)
+	ships := mixed.JSON["shipments"].([]any)
+	if len(ships) != 2 || mixed.JSON["status"] != "partially_fulfilled" && mixed.JSON["status"] != "open" {
+		t.Fatalf("mixed basket: %s", mixed)
+	}
+	var collect string
+	for _, x := range ships {
+		if sm := x.(map[string]any); sm["method"] == "click_collect" {
+			collect = sm["id"].(string)
+		}
+	}
+	illegal := s.do(t, http.MethodPost, "/v1/shipments/"+collect+"/status", sh.Secret, map[string]any{"status": "shipped"}, nil)
+	assertProblem(t, illegal, http.StatusConflict)
+	for _, st := range []string{"picking", "ready_for_pickup", "picked_up"} {
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/shipments/"+collect+"/status", sh.Secret, map[string]any{"status": st}, nil)
+	}
+	final := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+mixed.JSON["id"].(string), sh.Secret, nil, nil)
+	if final.JSON["status"] != "fulfilled" || final.JSON["payment_status"] != "paid" {
+		t.Fatalf("after pickup: %s", final)
+	}
+	evs := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+mixed.JSON["id"].(string)+"/events", sh.Secret, nil, nil)
+	if n := len(evs.JSON["data"].([]any)); n != 4 {
+		t.Fatalf("%d events: %s", n, evs)
+	}
+	ret := s.must(t, http.StatusCreated, http.MethodPost, "/v1/orders/"+mixed.JSON["id"].(string)+"/returns", sh.Secret,
+		map[string]any{"location_id": sh.LocationID, "lines": []map[string]any{{"line_no": 1, "quantity": 1, "restock": true}}}, nil)
+	if ret.JSON["refund_total"].(float64) != 9900 {
+		t.Fatalf("return: %s", ret)
+	}
+	// Replay both orders under draft rules.
+	sim := s.must(t, http.StatusOK, http.MethodPost, "/v1/routing/simulate", sh.Secret, map[string]any{"draft": routingRules(nil),
+		"past_orders": map[string]any{"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}}, nil)
+	if sim.JSON["current"].(map[string]any)["orders"].(float64) != 2 {
+		t.Fatalf("simulation of past orders: %s", sim)
+	}
+}

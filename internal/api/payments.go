@@ -1,0 +1,113 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/omo-platform/omo/internal/apperr"
+	"github.com/omo-platform/omo/internal/id"
+	"github.com/omo-platform/omo/internal/payment"
+	"github.com/omo-platform/omo/internal/sqldb"
+)
+
+// payer adapts the payment providers to what checkout needs.
+type payer struct{ reg *payment.Registry }
+
+var _ sqldb.Payer = payer{}
+
+func (p payer) Pay(ctx context.Context, r sqldb.PayRequest) (sqldb.PayResult, error) {
+	m, err := payment.ParseMethod(r.Method)
+	if err != nil {
+		return sqldb.PayResult{}, apperr.Field("body.payment.method", err.Error(), r.Method)
+	}
+	prov, err := p.reg.ForMethod(m)
+	if err != nil {
+		return sqldb.PayResult{}, apperr.Field("body.payment.method", err.Error(), r.Method)
+	}
+	res, err := prov.Pay(ctx, payment.Intent{OrderID: r.OrderID, Currency: r.Currency, Amount: r.Amount, Method: m, PaymentMethod: r.PaymentMethod,
+		ReturnURL: r.ReturnURL, Customer: r.Customer, IdempotencyKey: r.IdempotencyKey})
+	if err != nil {
+		return sqldb.PayResult{}, err
+	}
+	return payResult(res.Provider, res.Reference, res.Status, res.Captured, res), nil
+}
+
+func payResult(provider, ref string, st payment.Status, captured int64, res payment.Result) sqldb.PayResult {
+	out := sqldb.PayResult{Provider: provider, Reference: ref, Captured: captured, ClientSecret: res.ClientSecret,
+		NextActionURL: res.NextActionURL, FailureCode: res.FailureCode, FailureReason: res.FailureMessage}
+	switch st {
+	case payment.Succeeded:
+		out.Status = sqldb.PaySucceeded
+	case payment.Pending:
+		out.Status = sqldb.PayPending
+	case payment.Failed, payment.Canceled:
+		out.Status = sqldb.PayFailed
+	default: // requires_action, processing, authorized: the provider confirms later
+		out.Status = sqldb.PayAction
+	}
+	return out
+}
+
+func (p payer) Cancel(ctx context.Context, provider, reference string) error {
+	prov, err := p.reg.Provider(provider)
+	if err != nil {
+		return err
+	}
+	return prov.Cancel(ctx, reference)
+}
+
+func (p payer) Refund(ctx context.Context, r sqldb.RefundRequest) (sqldb.PayResult, error) {
+	prov, err := p.reg.Provider(r.Provider)
+	if err != nil {
+		return sqldb.PayResult{}, err
+	}
+	res, err := prov.Refund(ctx, payment.Refund{Reference: r.Reference, Amount: r.Amount, Reason: r.Reason, IdempotencyKey: r.IdempotencyKey})
+	if err != nil {
+		return sqldb.PayResult{Provider: r.Provider, Status: sqldb.PayFailed}, err
+	}
+	return payResult(r.Provider, res.Reference, res.Status, res.Amount, payment.Result{}), nil
+}
+
+// stripeWebhook takes Stripe's signed events for a tenant: payment
+// confirmations and failures of asynchronous methods (Alipay, WeChat Pay,
+// 3-D Secure). Each event applies once; unknown ones are acknowledged.
+func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
+	st := s.deps.Payments.Stripe()
+	if st == nil {
+		writeProblem(w, newProblem(http.StatusNotFound, "Stripe is not configured (OMO_STRIPE_SECRET_KEY)"))
+		return
+	}
+	tenantID, err := id.Parse(id.Tenant, r.PathValue("tenant"))
+	if err != nil {
+		writeProblem(w, newProblem(http.StatusNotFound, "no such tenant"))
+		return
+	}
+	payload, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeProblem(w, newProblem(http.StatusBadRequest, "could not read the body"))
+		return
+	}
+	ev, err := st.ParseWebhook(payload, r.Header.Get("Stripe-Signature"))
+	if err != nil {
+		writeProblem(w, newProblem(http.StatusBadRequest, err.Error()))
+		return
+	}
+	if ev.Reference == "" || ev.Refund != "" || (ev.Status != payment.Succeeded && ev.Status != payment.Failed && ev.Status != payment.Canceled) {
+		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false})
+		return
+	}
+	applied, err := s.db.ApplyPaymentEvent(r.Context(), sqldb.PaymentEvent{TenantID: tenantID, Provider: "stripe", EventID: ev.ID,
+		Reference: ev.Reference, Succeeded: ev.Status == payment.Succeeded, Failure: ev.FailureMessage})
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, context.Canceled) {
+			status = http.StatusServiceUnavailable
+		}
+		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
+		writeProblem(w, newProblem(status, "the event could not be applied; Stripe will retry"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": applied})
+}

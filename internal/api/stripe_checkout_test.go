@@ -1,0 +1,142 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v85/webhook"
+
+	"github.com/omo-platform/omo/internal/api"
+	"github.com/omo-platform/omo/internal/id"
+	"github.com/omo-platform/omo/internal/payment"
+	"github.com/omo-platform/omo/internal/payment/paymenttest"
+	"github.com/omo-platform/omo/internal/sqldb"
+	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
+)
+
+const stripeWebhookSecret = "whsec_omo_checkout_test"
+
+func stripeServer(t *testing.T, db *sqldb.DB, base string) *server {
+	t.Helper()
+	reg, err := payment.NewRegistry(payment.Config{StripeSecretKey: "sk_test_omo", StripeWebhookSecret: stripeWebhookSecret, StripeAPIBase: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newServer(t, db, func(d *api.Deps) { d.Payments = reg })
+}
+
+// TestCheckout_PointsAndADeclinedCardThroughStripeMock pays part of a sale
+// with points and the rest by card through Stripe's own stripe-mock, whose
+// PaymentIntent comes back with a payment error: the checkout is a 402 and
+// nothing moved: the points, the cart and the stock are as they were.
+func TestCheckout_PointsAndADeclinedCardThroughStripeMock(t *testing.T) {
+	t.Parallel()
+	base := paymenttest.StripeMock(t)
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := stripeServer(t, db, base)
+		sh := s.loyaltyShopFor(t, s.newShop(t))
+		s.catalogShop(t, sh)
+		cus := s.member(t, sh, "stripe-declined", 500)
+		cart := s.openCart(t, sh)
+		s.must(t, http.StatusOK, http.MethodPatch, "/v1/carts/"+cart, sh.Secret, map[string]any{"customer_id": cus}, nil)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
+		c := s.must(t, http.StatusOK, http.MethodPut, "/v1/carts/"+cart+"/points", sh.Secret, map[string]any{"points": 100}, nil)
+		if c.JSON["totals"].(map[string]any)["points_amount"].(float64) <= 0 {
+			t.Fatalf("points pay nothing: %s", c)
+		}
+		r := s.do(t, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+			map[string]any{"payment": map[string]any{"method": "card", "payment_method": "pm_card_visa"}}, nil)
+		assertProblem(t, r, http.StatusPaymentRequired)
+		acct := s.must(t, http.StatusOK, http.MethodGet, "/v1/customers/"+cus+"/loyalty", sh.Secret, nil, nil)
+		if b := acct.JSON["balances"].(map[string]any); b["available"].(float64) != 500 || b["held"].(float64) != 0 {
+			t.Fatalf("a declined card moved points: %s", acct)
+		}
+		if again := s.must(t, http.StatusOK, http.MethodGet, "/v1/carts/"+cart, sh.Secret, nil, nil); again.JSON["status"] != "open" {
+			t.Fatalf("cart after the decline: %s", again)
+		}
+		lvl := s.must(t, http.StatusOK, http.MethodGet, "/v1/inventory?sku=TEE-M", sh.Secret, nil, nil)
+		if !strings.Contains(string(lvl.Raw), `"reserved":0`) {
+			t.Fatalf("stock held after the decline: %s", lvl)
+		}
+	})
+}
+
+// TestCheckout_AlipayConfirmedBySignedWebhook pays a counter sale with
+// Alipay through a peer answering in Stripe's format (stripe-mock answers
+// fixtures only): the PaymentIntent needs the shopper, so the order waits
+// with its stock and the goods stay; Stripe's signed
+// payment_intent.succeeded event confirms it once (a replay applies
+// nothing), the sale is recorded and the goods are handed over.
+func TestCheckout_AlipayConfirmedBySignedWebhook(t *testing.T) {
+	t.Parallel()
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/payment_intents" {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"error":{"type":"invalid_request_error","message":"unexpected `+r.URL.Path+`"}}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"id":"pi_omo_alipay","object":"payment_intent","amount":20000,"currency":"hkd","status":"requires_action",`+
+			`"client_secret":"pi_omo_alipay_secret_1","payment_method_types":["alipay"],`+
+			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_alipay"}}}`)
+	}))
+	t.Cleanup(peer.Close)
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := stripeServer(t, db, peer.URL)
+		sh := s.newShop(t)
+		s.catalogShop(t, sh)
+		cart := s.openCart(t, sh)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
+		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		if o.JSON["payment_status"] != "awaiting_payment" || o.JSON["next_action"] == nil {
+			t.Fatalf("Alipay order: %s", o)
+		}
+		if ship := o.JSON["shipments"].([]any)[0].(map[string]any); ship["status"] != "allocated" {
+			t.Fatalf("goods handed over before the payment: %s", o)
+		}
+		payload := []byte(`{"id":"evt_omo_1","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
+			`"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_alipay","object":"payment_intent",` +
+			`"amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
+		hook := "/webhooks/stripe/" + id.Format(id.Tenant, sh.TenantID)
+		if bad := s.post(t, hook, payload, "t=1,v1=00"); bad.StatusCode != http.StatusBadRequest {
+			t.Fatalf("a badly signed webhook: %d", bad.StatusCode)
+		}
+		sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+		for i, want := range []bool{true, false} {
+			r := s.post(t, hook, payload, sig)
+			var out struct{ Applied bool }
+			if r.StatusCode != http.StatusOK || json.NewDecoder(r.Body).Decode(&out) != nil || out.Applied != want {
+				t.Fatalf("delivery %d: %d applied=%v", i, r.StatusCode, out.Applied)
+			}
+		}
+		paid := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string), sh.Secret, nil, nil)
+		if paid.JSON["payment_status"] != "paid" || paid.JSON["status"] != "fulfilled" || paid.JSON["transaction_id"] == nil {
+			t.Fatalf("after Stripe's confirmation: %s", paid)
+		}
+	})
+}
+
+// post sends a webhook as Stripe does: no API key, a signature header.
+func (s *server) post(t *testing.T, path string, body []byte, signature string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.url+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Stripe-Signature", signature)
+	req.Header.Set("Content-Type", "application/json")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Body.Close() })
+	return r
+}

@@ -1,0 +1,27 @@
+package job
+
+import (
+	"context"
+
+	"github.com/riverqueue/river"
+
+	"github.com/omo-platform/omo/internal/sqldb"
+)
+
+// UnpaidOrders cancels orders whose asynchronous payment (Alipay, WeChat
+// Pay, 3-D Secure) did not arrive within the brand's payment window,
+// giving their stock, points and coupons back.
+type UnpaidOrders struct{}
+
+// Kind names the job.
+func (UnpaidOrders) Kind() string { return "orders.unpaid" }
+
+type unpaidOrdersWorker struct {
+	river.WorkerDefaults[UnpaidOrders]
+	db *sqldb.DB
+}
+
+func (w *unpaidOrdersWorker) Work(ctx context.Context, _ *river.Job[UnpaidOrders]) error {
+	_, err := w.db.CancelUnpaidOrders(ctx, w.db.Now())
+	return err
+}
