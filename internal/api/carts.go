@@ -31,6 +31,7 @@ type CartBody struct {
 	Lines        []order.Line        `json:"lines"`
 	Coupons      []string            `json:"coupons"`
 	Points       int64               `json:"points" doc:"points applied as a tender"`
+	Exchange     *order.Exchange     `json:"exchange,omitempty" doc:"items of an earlier order coming back for this cart's: their worth pays first"`
 	Delivery     *order.Delivery     `json:"delivery,omitempty"`
 	ShareToken   string              `json:"share_token,omitempty" doc:"the token of the cart's link; GET /v1/shared_carts/{token}"`
 	Hold         *CartHoldBody       `json:"hold,omitempty"`
@@ -52,6 +53,9 @@ func (s *server) cartBody(ctx context.Context, c order.Cart, priced *sqldb.Price
 		Email: c.Email, SalesChannel: c.SalesChannel, Currency: c.Currency, LocationID: id.Format(id.Location, c.LocationID),
 		AssociateID: c.AssociateID, Lines: c.Lines, Coupons: c.Coupons, Points: c.Points, Delivery: c.Delivery, ShareToken: c.ShareToken,
 		OrderID: id.Format(id.Order, c.OrderID), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if e := c.Exchange; e != nil {
+		b.Exchange = &order.Exchange{OrderID: id.Format(id.Order, e.OrderID), Lines: e.Lines, LocationID: id.Format(id.Location, e.LocationID)}
+	}
 	if b.Coupons == nil {
 		b.Coupons = []string{}
 	}
@@ -142,6 +146,11 @@ type pointsInput struct {
 	}
 }
 
+type exchangeInput struct {
+	ID   string `path:"id" doc:"cart id, crt_…"`
+	Body order.Exchange
+}
+
 type deliveryInput struct {
 	ID   string `path:"id" doc:"cart id, crt_…"`
 	Body order.Delivery
@@ -186,6 +195,12 @@ func (s *server) cartRoutes() {
 	huma.Register(s.api, op("remove-cart-coupon", http.MethodDelete, "/v1/carts/{id}/coupons/{code}", "Remove a coupon", ""), s.removeCoupon)
 	huma.Register(s.api, op("apply-cart-points", http.MethodPut, "/v1/carts/{id}/points", "Pay with points", "Points are a tender worth the program's point "+
 		"value; they are held and captured at checkout."), s.applyPoints)
+	huma.Register(s.api, op("set-cart-exchange", http.MethodPut, "/v1/carts/{id}/exchange", "Exchange items of an earlier order",
+		"Units of an order of the cart's customer come back for the cart's items: what they cost (after discounts, with tax) pays "+
+			"first, the customer pays any difference, and what the cart does not use is refunded to the order's tenders. The return "+
+			"happens when the cart completes, in the same transaction (points earned on the items are clawed back, restocked units go "+
+			"back on hand). location_id defaults to the cart's store."), s.setExchange)
+	huma.Register(s.api, op("remove-cart-exchange", http.MethodDelete, "/v1/carts/{id}/exchange", "Drop the exchange", ""), s.removeExchange)
 	huma.Register(s.api, op("set-cart-delivery", http.MethodPut, "/v1/carts/{id}/delivery", "Choose a delivery", "Ship to an address, click & collect at a "+
 		"store, ship to a store, or take now at the counter."), s.setDelivery)
 	huma.Register(s.api, op("update-cart", http.MethodPatch, "/v1/carts/{id}", "Attach a customer, email or associate", ""), s.patchCart)
@@ -265,6 +280,12 @@ func (s *server) getCart(ctx context.Context, in *cartIDInput) (*cartOutput, err
 // cannot apply, more points than the total) is refused with its reasons and
 // saves nothing; then it applies the edit to the stored cart.
 func (s *server) changeCart(ctx context.Context, public string, edit func(c *order.Cart) error) (*cartOutput, error) {
+	return s.changeCartPart(ctx, public, "cart.", edit)
+}
+
+// changeCartPart is changeCart for an edit whose body is the part of the
+// cart named by part: pricing problems there are located in the body.
+func (s *server) changeCartPart(ctx context.Context, public, part string, edit func(c *order.Cart) error) (*cartOutput, error) {
 	p, cid, err := principalWithID(ctx, auth.ScopeOrdersWrite, id.Cart, public)
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -283,7 +304,7 @@ func (s *server) changeCart(ctx context.Context, public string, edit func(c *ord
 	}
 	priced, err := s.db.PriceCart(ctx, draft)
 	if err != nil {
-		return nil, s.problem(ctx, prefixed(err, "cart.", "body."))
+		return nil, s.problem(ctx, prefixed(err, part, "body."))
 	}
 	saved, err := s.db.EditCart(ctx, p.TenantID, cid, func(_ *sqldb.Tx, c *order.Cart) error { return edit(c) })
 	if err != nil {
@@ -342,6 +363,40 @@ func (s *server) applyPoints(ctx context.Context, in *pointsInput) (*cartOutput,
 			return apperr.Field("body.points", "points need a customer on the cart (PATCH customer_id first)", in.Body.Points)
 		}
 		c.Points = in.Body.Points
+		return nil
+	})
+}
+
+func (s *server) setExchange(ctx context.Context, in *exchangeInput) (*cartOutput, error) {
+	e := in.Body
+	if err := order.CheckExchange(e, "body"); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	var err error
+	if e.OrderID, err = id.Parse(id.Order, e.OrderID); err != nil {
+		return nil, s.problem(ctx, apperr.Field("body.order_id", "not an ord_… id", in.Body.OrderID))
+	}
+	if e.LocationID != "" {
+		if e.LocationID, err = id.Parse(id.Location, e.LocationID); err != nil {
+			return nil, s.problem(ctx, apperr.Field("body.location_id", "not a loc_… id", in.Body.LocationID))
+		}
+	}
+	return s.changeCartPart(ctx, in.ID, "cart.exchange.", func(c *order.Cart) error {
+		x := e
+		if x.LocationID == "" {
+			x.LocationID = c.LocationID
+		}
+		c.Exchange = &x
+		return nil
+	})
+}
+
+func (s *server) removeExchange(ctx context.Context, in *cartIDInput) (*cartOutput, error) {
+	return s.changeCart(ctx, in.ID, func(c *order.Cart) error {
+		if c.Exchange == nil {
+			return apperr.New(apperr.NotFound, "the cart has no exchange")
+		}
+		c.Exchange = nil
 		return nil
 	})
 }

@@ -21,7 +21,7 @@ import (
 // after /v1/carts/{id}.
 var cartEdits = map[string][2]string{"lines": {http.MethodPost, "/lines"}, "delivery": {http.MethodPut, "/delivery"},
 	"coupons": {http.MethodPost, "/coupons"}, "points": {http.MethodPut, "/points"}, "patch": {http.MethodPatch, ""},
-	"complete": {http.MethodPost, "/complete"}}
+	"complete": {http.MethodPost, "/complete"}, "exchange": {http.MethodPut, "/exchange"}}
 
 // FuzzCartBodies feeds arbitrary bodies to cart creation, every cart edit
 // and checkout through the whole stack. Whatever the input, the answer is a
@@ -72,7 +72,20 @@ func FuzzCartBodies(f *testing.F) {
 	if rec := send(http.MethodPost, "/v1/inventory/movements", []byte(`{"kind":"receipt","sku":"TEE","location_id":"`+loc+`","quantity":1000}`)); rec.Code != http.StatusCreated {
 		f.Fatal(rec.Body.String())
 	}
+	sale := send(http.MethodPost, "/v1/carts", []byte(`{"sales_channel":"pos","location_id":"`+loc+`","lines":[{"sku":"TEE","quantity":3,"fulfilment":"take_now"}]}`))
+	var saleCart struct{ ID string }
+	if err := json.Unmarshal(sale.Body.Bytes(), &saleCart); err != nil {
+		f.Fatal(sale.Body.String())
+	}
+	sold := send(http.MethodPost, "/v1/carts/"+saleCart.ID+"/complete", []byte(`{"payment":{"method":"paid_at_pos","payment_method":"R1-1"}}`))
+	var saleOrder struct{ ID string }
+	if err := json.Unmarshal(sold.Body.Bytes(), &saleOrder); err != nil || saleOrder.ID == "" {
+		f.Fatal(sold.Body.String())
+	}
 	seeds := []struct{ route, body string }{
+		{"exchange", `{"order_id":"O0","lines":[{"line_no":1,"quantity":1,"restock":true}]}`},
+		{"exchange", `{"order_id":"O0","lines":[{"line_no":1,"quantity":4}],"location_id":"L0"}`},
+		{"exchange", `{"order_id":"ord_nope","lines":[]}`},
 		{"create", `{"sales_channel":"pos","location_id":"L0","lines":[{"sku":"TEE","quantity":2,"fulfilment":"take_now"}]}`},
 		{"create", `{"sales_channel":"web","currency":"HKD","customer_id":"cus_x","lines":[{"sku":"","quantity":-1}]}`},
 		{"lines", `{"sku":"TEE","quantity":999}`}, {"lines", `{"sku":"TEE","quantity":1000}`}, {"lines", `{"sku":"NOPE\u0000","quantity":1}`},
@@ -86,7 +99,7 @@ func FuzzCartBodies(f *testing.F) {
 		f.Add(s.route, []byte(s.body))
 	}
 	f.Fuzz(func(t *testing.T, route string, body []byte) {
-		body = []byte(strings.ReplaceAll(string(body), "L0", loc))
+		body = []byte(strings.NewReplacer("L0", loc, "O0", saleOrder.ID).Replace(string(body)))
 		check := func(rec *httptest.ResponseRecorder) {
 			if rec.Code >= 500 {
 				t.Fatalf("%s %q: status %d: %s", route, body, rec.Code, rec.Body.String())

@@ -34,6 +34,8 @@ type OrderBody struct {
 	Shipments     []ShipmentBody          `json:"shipments"`
 	Payments      []sqldb.Payment         `json:"payments"`
 	Refunded      int64                   `json:"refunded"`
+	Exchanged     int64                   `json:"exchanged,omitempty" doc:"what returned items of this order pay of exchange orders"`
+	Exchange      *sqldb.OrderExchange    `json:"exchange,omitempty" doc:"the order and return whose items paid (part of) this order"`
 	Routing       routing.Plan            `json:"routing" doc:"where each line ships from, and why each location was chosen or skipped"`
 	TransactionID string                  `json:"transaction_id,omitempty" doc:"the sale recorded for loyalty and analytics"`
 	PaymentDueAt  *time.Time              `json:"payment_due_at,omitempty"`
@@ -56,7 +58,11 @@ func orderBody(o *sqldb.Order) OrderBody {
 		CustomerID: id.Format(id.Customer, o.CustomerID), Email: o.Email, SalesChannel: o.SalesChannel, LocationID: id.Format(id.Location, o.LocationID),
 		AssociateID: o.AssociateID, Currency: o.Currency, Totals: o.Totals, Lines: o.Lines, Delivery: o.Delivery, Coupons: o.Coupons,
 		Points: o.Points, Payments: o.Payments, Refunded: o.Refunded, Routing: o.Routing, TransactionID: id.Format(id.Transaction, o.TransactionID),
-		PaymentDueAt: o.PaymentDueAt, NextAction: o.NextAction, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Shipments: []ShipmentBody{}}
+		PaymentDueAt: o.PaymentDueAt, NextAction: o.NextAction, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Shipments: []ShipmentBody{},
+		Exchanged: o.Exchanged}
+	if e := o.Exchange; e != nil {
+		b.Exchange = &sqldb.OrderExchange{OrderID: id.Format(id.Order, e.OrderID), ReturnID: id.Format(id.Return, e.ReturnID)}
+	}
 	if b.Coupons == nil {
 		b.Coupons = []string{}
 	}
@@ -65,6 +71,9 @@ func orderBody(o *sqldb.Order) OrderBody {
 	}
 	for i := range b.Payments {
 		b.Payments[i].ID = id.Format(id.Payment, b.Payments[i].ID)
+		if b.Payments[i].Provider == "exchange" {
+			b.Payments[i].Reference = id.Format(id.Order, b.Payments[i].Reference)
+		}
 	}
 	if o.Loyalty != nil {
 		b.Loyalty = transactionLoyalty(o.Loyalty, "purchase")
@@ -88,7 +97,7 @@ type completeInput struct {
 			Method        string `json:"method,omitempty" enum:"card,alipay,wechat_pay,pay_in_store,cash_on_delivery,paid_at_pos," doc:"how the amount due is paid; not needed when points and coupons pay it all"`
 			PaymentMethod string `json:"payment_method,omitempty" doc:"the provider's token, e.g. Stripe pm_…"`
 			ReturnURL     string `json:"return_url,omitempty" doc:"where Alipay / WeChat Pay send the shopper back"`
-		} `json:"payment"`
+		} `json:"payment,omitempty" doc:"not needed when points, coupons or an exchange pay it all"`
 		ExpectedTotal *int64 `json:"expected_total,omitempty" doc:"the total the shopper saw; a different one now is a 409"`
 	}
 }
@@ -335,6 +344,7 @@ func (s *server) returnOrder(ctx context.Context, in *returnInput) (*returnOutpu
 	b := ReturnBody{Return: *r, ID: id.Format(id.Return, r.ID), OrderID: in.ID}
 	b.Return.LocationID = id.Format(id.Location, r.LocationID)
 	b.Return.TransactionID = id.Format(id.Transaction, r.TransactionID)
+	b.Return.ExchangeOrderID = id.Format(id.Order, r.ExchangeOrderID)
 	for i := range b.Refunds {
 		b.Refunds[i].ID, b.Refunds[i].PaymentID = id.Format(id.Refund, b.Refunds[i].ID), id.Format(id.Payment, b.Refunds[i].PaymentID)
 	}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/omo-platform/omo/internal/catalog"
@@ -117,5 +118,51 @@ func counterSaleAndMixedBasket(t *testing.T, s *server) {
 		"past_orders": map[string]any{"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}}, nil)
 	if sim.JSON["current"].(map[string]any)["orders"].(float64) != 2 {
 		t.Fatalf("simulation of past orders: %s", sim)
+	}
+}
+
+func TestOrders_ExchangeAtTheCounter(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		t.Parallel()
+		exchangeAtTheCounter(t, newServer(t, db))
+	})
+}
+
+// exchangeAtTheCounter brings back a tee sold at the counter for a cap:
+// the tee pays for the cap and the rest goes back to the sale's tender.
+func exchangeAtTheCounter(t *testing.T, s *server) {
+	sh := s.newShop(t)
+	sale := s.isolationOrder(t, sh)
+	saleID := sale.JSON["id"].(string)
+	cart := s.openCart(t, sh)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "CAP", "quantity": 1, "fulfilment": "take_now"}, nil)
+	tooMany := s.do(t, http.MethodPut, "/v1/carts/"+cart+"/exchange", sh.Secret, map[string]any{"order_id": saleID,
+		"lines": []map[string]any{{"line_no": 1, "quantity": 2}}}, nil)
+	assertProblem(t, tooMany, http.StatusBadRequest)
+	if !strings.Contains(string(tooMany.Raw), `"location":"body.lines[0].quantity"`) {
+		t.Fatalf("the problem does not name the line: %s", tooMany)
+	}
+	c := s.must(t, http.StatusOK, http.MethodPut, "/v1/carts/"+cart+"/exchange", sh.Secret, map[string]any{"order_id": saleID,
+		"lines": []map[string]any{{"line_no": 1, "quantity": 1, "restock": true}}}, nil)
+	totals := c.JSON["totals"].(map[string]any)
+	if totals["total"].(float64) != 9900 || totals["exchange_credit"].(float64) != 9900 || totals["exchange_refund"].(float64) != 10100 || totals["due"].(float64) != 0 {
+		t.Fatalf("exchange cart: %s", c)
+	}
+	if c.JSON["exchange"].(map[string]any)["location_id"] != sh.LocationID {
+		t.Fatalf("the exchange did not default to the cart's store: %s", c)
+	}
+	o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret, map[string]any{}, nil)
+	if o.JSON["exchange"].(map[string]any)["order_id"] != saleID || o.JSON["payment_status"] != "paid" || o.JSON["status"] != "fulfilled" {
+		t.Fatalf("exchange order: %s", o)
+	}
+	old := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+saleID, sh.Secret, nil, nil)
+	if old.JSON["refunded"].(float64) != 10100 || old.JSON["exchanged"].(float64) != 9900 || old.JSON["payment_status"] != "partially_refunded" {
+		t.Fatalf("the sale after the exchange: %s", old)
+	}
+	evs := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+saleID+"/events", sh.Secret, nil, nil)
+	last := evs.JSON["data"].([]any)[len(evs.JSON["data"].([]any))-1].(map[string]any)
+	if last["kind"] != "order.returned" || last["data"].(map[string]any)["exchange_order_id"] != o.JSON["id"] {
+		t.Fatalf("the sale's last fact: %v", last)
 	}
 }

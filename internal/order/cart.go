@@ -82,6 +82,7 @@ type Cart struct {
 	Lines        []Line
 	Coupons      []string
 	Points       int64 // points the customer applies as a tender
+	Exchange     *Exchange
 	Delivery     *Delivery
 	ShareToken   string
 	Status       string

@@ -48,6 +48,7 @@ type Basket struct {
 	TaxCountry  string // where tax applies: the ship-to country or the store's
 	Coupons     []CouponOffer
 	PointsValue int64 // what the applied points pay, minor units
+	Credit      int64 // what the items of an exchange are worth
 }
 
 // Applied is one discount or promotion and what it took off.
@@ -92,7 +93,9 @@ type Totals struct {
 	TaxIncluded      bool        `json:"tax_inclusive"` // prices include tax
 	Total            int64       `json:"total"`         // what the order costs
 	PointsAmount     int64       `json:"points_amount"` // paid with points
-	Due              int64       `json:"due"`           // left to pay by other tenders
+	ExchangeCredit   int64       `json:"exchange_credit,omitempty" doc:"paid by the items an exchange brings back"`
+	ExchangeRefund   int64       `json:"exchange_refund,omitempty" doc:"what the exchanged items are worth beyond this order: refunded to the earlier order's tenders"`
+	Due              int64       `json:"due"` // left to pay by other tenders
 	Promotions       []Applied   `json:"promotions,omitempty"`
 }
 
@@ -133,6 +136,7 @@ func Compute(b Basket, s Settings, tax TaxRule) (Totals, error) {
 		return Totals{}, apperr.Field("body.points", fmt.Sprintf("the points pay %d but the order costs %d; apply fewer points", b.PointsValue, t.Total), b.PointsValue)
 	}
 	t.PointsAmount, t.Due = b.PointsValue, t.Total-b.PointsValue
+	SpendCredit(&t, b.Credit)
 	return t, nil
 }
 

@@ -70,7 +70,12 @@ func (db *DB) PriceCart(ctx context.Context, c order.Cart) (*PricedCart, error) 
 	if err != nil {
 		return nil, err
 	}
-	b := order.Basket{Currency: c.Currency, Lines: out.Lines, Tier: out.Tier, Delivery: c.Delivery, TaxCountry: out.TaxCountry, PointsValue: pointsValue}
+	credit, err := exchangeCredit(ctx, db.Read(), c)
+	if err != nil {
+		return nil, err
+	}
+	b := order.Basket{Currency: c.Currency, Lines: out.Lines, Tier: out.Tier, Delivery: c.Delivery, TaxCountry: out.TaxCountry,
+		PointsValue: pointsValue, Credit: credit}
 	for _, cc := range out.Coupons {
 		b.Coupons = append(b.Coupons, cc.Offer)
 	}

@@ -24,6 +24,7 @@ type cartDoc struct {
 	Points   int64           `json:"points,omitempty"`
 	Delivery *order.Delivery `json:"delivery,omitempty"`
 	Held     []order.Held    `json:"held,omitempty"`
+	Exchange *order.Exchange `json:"exchange,omitempty"`
 }
 
 const cartColumns = `id, customer_id, sales_channel_code, currency, location_id, associate_id, doc, share_token, status, version,
@@ -45,7 +46,7 @@ func scanCart(r Row, tenantID string) (order.Cart, error) {
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return c, err
 	}
-	c.Email, c.Lines, c.Coupons, c.Points, c.Delivery, c.Held = d.Email, d.Lines, d.Coupons, d.Points, d.Delivery, d.Held
+	c.Email, c.Lines, c.Coupons, c.Points, c.Delivery, c.Held, c.Exchange = d.Email, d.Lines, d.Coupons, d.Points, d.Delivery, d.Held, d.Exchange
 	if token != nil {
 		c.ShareToken = *token
 	}
@@ -54,7 +55,7 @@ func scanCart(r Row, tenantID string) (order.Cart, error) {
 }
 
 func cartDocJSON(c *order.Cart) string {
-	b, _ := json.Marshal(cartDoc{Email: c.Email, Lines: c.Lines, Coupons: c.Coupons, Points: c.Points, Delivery: c.Delivery, Held: c.Held})
+	b, _ := json.Marshal(cartDoc{Email: c.Email, Lines: c.Lines, Coupons: c.Coupons, Points: c.Points, Delivery: c.Delivery, Held: c.Held, Exchange: c.Exchange})
 	return string(b)
 }
 

@@ -114,18 +114,30 @@ func (db *DB) CompleteCart(ctx context.Context, p CompleteParams, payer Payer) (
 	o := newOrder(&c, priced, plan)
 	o.tenant, o.paymentWindow = t, time.Duration(max(settings.PaymentMinutes, 1))*time.Minute
 	pay, err := db.pay(ctx, payer, p, o)
+	if err == nil && c.Exchange != nil && pay.Status == PayAction {
+		// The exchanged items come back when the order is placed; a
+		// payment that may still fail would leave them returned for an
+		// order that never happens.
+		err = apperr.New(apperr.Conflict, "an exchange's difference must be paid at once (card without a redirect, or in store), not by %s", p.Method)
+	}
 	if err != nil {
+		if pay.Reference != "" && pay.Status == PayAction {
+			_ = payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference)
+		}
 		return nil, false, err
 	}
 	err = db.WriteTx(ctx, func(tx *Tx) error {
-		o.Shipments, o.Payments, o.Loyalty = nil, nil, nil
+		o.Shipments, o.Payments, o.Loyalty, o.Exchange, o.exchangeReturn = nil, nil, nil, nil, nil
 		return placeOrder(ctx, tx, p, &c, priced, o, pay)
 	})
 	if err == nil {
 		if pay.Status == PayAction {
 			o.NextAction = &pay
 		}
-		return o, true, nil
+		if r := o.exchangeReturn; r != nil {
+			err = db.providerRefunds(ctx, p.TenantID, "exchanged for order "+id.Format(id.Order, o.ID), r, payer)
+		}
+		return o, true, err
 	}
 	if pay.Reference != "" && pay.Status != PayFailed {
 		if cerr := payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference); cerr != nil {
@@ -300,6 +312,11 @@ func placeOrder(ctx context.Context, tx *Tx, p CompleteParams, c *order.Cart, pr
 	if err := takePoints(ctx, tx, c, o, paid, p.Actor); err != nil {
 		return err
 	}
+	if c.Exchange != nil {
+		if err := exchangeIn(ctx, tx, c, o, p.Actor); err != nil {
+			return err
+		}
+	}
 	if err := insertPayment(ctx, tx, o, pay, p.Method); err != nil {
 		return err
 	}
@@ -472,6 +489,8 @@ func tenderType(p Payment) string {
 		return "wallet"
 	case "pay_in_store", "cash_on_delivery":
 		return "cash"
+	case "exchange_credit":
+		return "store_credit"
 	}
 	return "other"
 }

@@ -46,6 +46,11 @@ type Order struct {
 	Shipments     []Shipment
 	Payments      []Payment
 	Refunded      int64
+	// Exchanged is what returned items passed on to exchange orders (and
+	// not refunded since); Exchange names the order and return whose items
+	// paid (part of) this one.
+	Exchanged     int64
+	Exchange      *OrderExchange
 	ReservationID string
 	TransactionID string
 	HoldID        string
@@ -58,9 +63,10 @@ type Order struct {
 	Loyalty    *LoyaltyOutcome
 	NextAction *PayResult
 
-	cartVersion   int64         // the cart version the order was priced from
-	tenant        tenant.Tenant // read before the write transaction
-	paymentWindow time.Duration
+	cartVersion    int64         // the cart version the order was priced from
+	exchangeReturn *Return       // checkout: the exchange's return, for its provider refunds
+	tenant         tenant.Tenant // read before the write transaction
+	paymentWindow  time.Duration
 }
 
 // OrderLine is one line of an order with its returned units.
@@ -117,6 +123,9 @@ type orderDoc struct {
 	Coupons  []string        `json:"coupons,omitempty"`
 	Points   int64           `json:"points,omitempty"`
 	Routing  routing.Plan    `json:"routing"`
+	// Exchanged and Exchange: see Order.
+	Exchanged int64          `json:"exchanged,omitempty"`
+	Exchange  *OrderExchange `json:"exchange,omitempty"`
 }
 
 const orderColumns = `id, COALESCE(cart_id, ''), customer_id, sales_channel_code, location_id, associate_id, currency, status, payment_status,
@@ -138,13 +147,14 @@ func scanOrder(r Row, tenantID string) (*Order, error) {
 		return nil, err
 	}
 	o.Email, o.Totals, o.Lines, o.Delivery, o.Coupons, o.Points, o.Routing = d.Email, d.Totals, d.Lines, d.Delivery, d.Coupons, d.Points, d.Routing
+	o.Exchanged, o.Exchange = d.Exchanged, d.Exchange
 	o.CreatedAt, o.UpdatedAt, o.PaymentDueAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC(), utcPtr(o.PaymentDueAt)
 	return o, nil
 }
 
 func (o *Order) docJSON() string {
 	b, _ := json.Marshal(orderDoc{Email: o.Email, Totals: o.Totals, Lines: o.Lines, Delivery: o.Delivery, Coupons: o.Coupons,
-		Points: o.Points, Routing: o.Routing})
+		Points: o.Points, Routing: o.Routing, Exchanged: o.Exchanged, Exchange: o.Exchange})
 	return string(b)
 }
 

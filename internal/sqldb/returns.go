@@ -21,6 +21,7 @@ type ReturnParams struct {
 	Lines             []ReturnItem
 	Reason            string
 	Actor
+	exchange *exchangeUse // the items pay for an exchange order
 }
 
 // ReturnItem is units of an order line coming back, restocked or written off.
@@ -43,7 +44,11 @@ type Return struct {
 	TransactionID string       `json:"transaction_id,omitempty"`
 	// CouponsReturned are the order's coupons that can be used again:
 	// the whole order came back.
-	CouponsReturned []string        `json:"coupons_returned,omitempty"`
+	CouponsReturned []string `json:"coupons_returned,omitempty"`
+	// ExchangeCredit is what the items paid of the exchange order they
+	// came back for; the rest of their worth is in RefundTotal.
+	ExchangeCredit  int64           `json:"exchange_credit,omitempty"`
+	ExchangeOrderID string          `json:"exchange_order_id,omitempty"`
 	Loyalty         *LoyaltyOutcome `json:"-"`
 	CreatedAt       time.Time       `json:"created_at"`
 }
@@ -127,19 +132,22 @@ func returnTx(ctx context.Context, tx *Tx, t tenant.Tenant, p ReturnParams, r *R
 	if o.TransactionID == "" {
 		return apperr.New(apperr.Conflict, "the order was never paid: cancel it instead of returning it")
 	}
-	lines := make([]order.OrderLine, len(o.Lines))
-	for i, l := range o.Lines {
-		lines[i] = order.OrderLine{LineNo: l.LineNo, SKU: l.SKU, Quantity: l.Quantity, Total: l.Total, Returned: l.Returned}
-	}
 	ret := make([]order.ReturnLine, len(p.Lines))
 	for i, l := range p.Lines {
 		ret[i] = order.ReturnLine{LineNo: l.LineNo, Quantity: l.Quantity}
 	}
-	worth, err := order.CheckReturn(lines, ret)
+	worth, err := order.CheckReturn(returnableLines(o), ret)
 	if err != nil {
 		return err
 	}
-	if err := refundTenders(ctx, tx, o, r, worth, p.Actor); err != nil {
+	if x := p.exchange; x != nil {
+		if x.credit > worth {
+			return errCartMoved
+		}
+		r.ExchangeCredit, r.ExchangeOrderID = x.credit, x.orderID
+		o.Exchanged += x.credit
+	}
+	if err := refundTenders(ctx, tx, o, r, worth-r.ExchangeCredit, p.Actor); err != nil {
 		return err
 	}
 	if err := restock(ctx, tx, o, p, r.ID); err != nil {
@@ -148,11 +156,8 @@ func returnTx(ctx context.Context, tx *Tx, t tenant.Tenant, p ReturnParams, r *R
 	for _, l := range p.Lines {
 		o.Lines[l.LineNo-1].Returned += l.Quantity
 	}
-	o.Refunded += worth
-	o.PaymentStatus = PaymentPartRefnd
-	if o.Refunded == o.Totals.Total {
-		o.PaymentStatus = PaymentRefunded
-	}
+	o.Refunded += worth - r.ExchangeCredit
+	o.PaymentStatus = refundedStatus(o)
 	if allReturned(o) {
 		// Everything came back: the coupons the order used can be used
 		// again (a partial return keeps them used).
@@ -175,8 +180,11 @@ func returnTx(ctx context.Context, tx *Tx, t tenant.Tenant, p ReturnParams, r *R
 		return err
 	}
 	r.CreatedAt = tx.Now()
-	return recordOrderEvent(ctx, tx, o.TenantID, o.ID, "order.returned", p.Actor, map[string]any{"return_id": id.Format(id.Return, r.ID),
-		"via": r.Via, "refund_total": r.RefundTotal, "lines": p.Lines})
+	facts := map[string]any{"return_id": id.Format(id.Return, r.ID), "via": r.Via, "refund_total": r.RefundTotal, "lines": p.Lines}
+	if r.ExchangeOrderID != "" {
+		facts["exchange_order_id"], facts["exchange_credit"] = id.Format(id.Order, r.ExchangeOrderID), r.ExchangeCredit
+	}
+	return recordOrderEvent(ctx, tx, o.TenantID, o.ID, "order.returned", p.Actor, facts)
 }
 
 func allReturned(o *Order) bool {
@@ -236,8 +244,16 @@ func refundTenders(ctx context.Context, tx *Tx, o *Order, r *Return, worth int64
 		} else {
 			o.Payments[i].Refunded += part
 		}
-		r.Refunds = append(r.Refunds, f)
 		r.RefundTotal += part
+		if p.Provider != "exchange" {
+			r.Refunds = append(r.Refunds, f)
+			continue
+		}
+		passed, err := refundExchange(ctx, tx, o.TenantID, p, part, r, a)
+		if err != nil {
+			return err
+		}
+		r.Refunds = append(r.Refunds, passed...)
 	}
 	return nil
 }
@@ -329,6 +345,9 @@ func recordOrderReturn(ctx context.Context, tx *Tx, t tenant.Tenant, o *Order, p
 	}
 	for _, f := range r.Refunds {
 		rp.Tenders = append(rp.Tenders, transaction.Tender{Type: tenderType(Payment{Method: f.Method}), Amount: f.Amount})
+	}
+	if r.ExchangeCredit > 0 {
+		rp.Tenders = append(rp.Tenders, transaction.Tender{Type: "store_credit", Amount: r.ExchangeCredit})
 	}
 	totals, claims, err := checkRecord(&rp, t, tx.Now())
 	if err != nil {

@@ -21,7 +21,7 @@ const (
 )
 
 // TenderTypes are the ways a sale is paid or a return refunded.
-var TenderTypes = []string{"cash", "card", "points", "coupon", "gift_card", "voucher", "wallet", "other"}
+var TenderTypes = []string{"cash", "card", "points", "coupon", "gift_card", "voucher", "wallet", "store_credit", "other"}
 
 // Limits of one transaction.
 const (
