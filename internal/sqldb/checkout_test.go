@@ -359,3 +359,35 @@ func TestCheckout_CouponComesBackWithTheWholeOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckout_TierPriceFollowsTheTier prices a member's open cart from
+// the gold list the moment a purchase makes her gold, and the order keeps
+// the price that won.
+func TestCheckout_TierPriceFollowsTheTier(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			s := openShop(t, e)
+			ctx := context.Background()
+			gold, err := s.db.CreatePriceList(ctx, catalog.PriceList{TenantID: s.tenantID, Code: "gold-hkd", Name: "Gold", Currency: "HKD",
+				Status: catalog.StatusActive, Tiers: []string{"gold"}, Priority: 20})
+			s.must(gold, err)
+			s.must(s.db.SetPrices(ctx, s.tenantID, gold.ID, []catalog.Price{{SKU: "TEE-M", Amount: 17000}}))
+			cus := s.customer("gia.tam@gmail.com")
+			c := s.cart(cus, "TEE-M", 1)
+			before, err := s.db.PriceCart(ctx, c)
+			if err != nil || before.Totals.Lines[0].UnitPrice != 20000 {
+				t.Fatalf("before gold: %+v %v", before, err)
+			}
+			s.buy(cus, "pos", line("BAG", "bags", 1, 500000))
+			after, err := s.db.PriceCart(ctx, c)
+			if err != nil || after.Tier != "gold" || after.Totals.Lines[0].UnitPrice != 17000 || after.Totals.Lines[0].PriceRule == "" {
+				t.Fatalf("after gold: %+v %v", after, err)
+			}
+			o, _, err := s.db.CompleteCart(ctx, sqldb.CompleteParams{TenantID: s.tenantID, CartID: c.ID, Method: "cash_on_delivery"}, s.payer)
+			if err != nil || o.Lines[0].UnitPrice != 17000 || o.Lines[0].PriceRule != after.Totals.Lines[0].PriceRule {
+				t.Fatalf("order at the gold price: %+v %v", o, err)
+			}
+			s.checkAll()
+		})
+	}
+}
