@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omo-platform/omo/internal/sqldb"
 	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
@@ -208,9 +209,14 @@ func TestLoyalty_Liability(t *testing.T) {
 		s := newServer(t, db)
 		sh := s.loyaltyShop(t)
 		buyer := ids("email", email("liab"))
-		s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", sh.Secret, sale("LB-1", buyer), nil) // 33 available
+		// Both sales happen now: the web sale's points stay pending for the
+		// 7 days after it, whatever day the test runs.
+		now := time.Now().UTC().Format(time.RFC3339)
+		store := sale("LB-1", buyer)
+		store["occurred_at"] = now
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", sh.Secret, store, nil) // 33 available
 		web := sale("LB-2", buyer)
-		web["sales_channel"] = "web"
+		web["sales_channel"], web["occurred_at"] = "web", now
 		s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", sh.Secret, web, nil) // 33 pending (7-day window)
 		l := s.must(t, http.StatusOK, http.MethodGet, "/v1/loyalty/liability", sh.Secret, nil, nil)
 		values := l.JSON["values"].([]any)[0].(map[string]any)
