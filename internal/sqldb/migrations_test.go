@@ -16,6 +16,9 @@ var (
 	// a table of the same name, with columns of its own.
 	createVirtual = regexp.MustCompile(`CREATE VIRTUAL TABLE (\w+) USING`)
 	columnName    = regexp.MustCompile(`(?m)^\s+(\w+)\s+[A-Z]`)
+	// A table rebuilt under a new key (SQLite cannot change a primary key
+	// in place) is created under another name, filled, and renamed.
+	dropOrRename = regexp.MustCompile(`(?m)^(?:DROP TABLE (\w+);|ALTER TABLE (\w+) RENAME TO (\w+);)`)
 )
 
 // schemaOf lists table → column names of an engine's migrations.
@@ -31,14 +34,24 @@ func schemaOf(t *testing.T, e sqldb.Engine) (files []string, tables map[string][
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range createVirtual.FindAllStringSubmatch(string(raw), -1) {
+		up, _, _ := strings.Cut(string(raw), "-- +goose Down")
+		for _, m := range createVirtual.FindAllStringSubmatch(up, -1) {
 			tables[m[1]] = []string{"(virtual)"}
 		}
-		for _, m := range createTable.FindAllStringSubmatch(string(raw), -1) {
+		for _, m := range createTable.FindAllStringSubmatch(up, -1) {
 			for _, c := range columnName.FindAllStringSubmatch(m[2], -1) {
 				if !slices.Contains([]string{"PRIMARY", "FOREIGN", "UNIQUE", "CHECK"}, strings.ToUpper(c[1])) {
 					tables[m[1]] = append(tables[m[1]], c[1])
 				}
+			}
+		}
+		for _, m := range dropOrRename.FindAllStringSubmatch(up, -1) {
+			switch {
+			case m[1] != "":
+				delete(tables, m[1])
+			default:
+				tables[m[3]] = tables[m[2]]
+				delete(tables, m[2])
 			}
 		}
 	}
