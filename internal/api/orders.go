@@ -224,8 +224,12 @@ func (s *server) completeCart(ctx context.Context, in *completeInput) (*orderOut
 		return nil, s.problem(ctx, err)
 	}
 	pay := in.Body.Payment
+	pr, err := s.payerFor(ctx, p.TenantID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	o, created, err := s.db.CompleteCart(ctx, sqldb.CompleteParams{TenantID: p.TenantID, CartID: cid, Method: pay.Method,
-		PaymentMethod: pay.PaymentMethod, ReturnURL: pay.ReturnURL, ExpectedTotal: in.Body.ExpectedTotal, Actor: actor(ctx, p)}, s.payer)
+		PaymentMethod: pay.PaymentMethod, ReturnURL: pay.ReturnURL, ExpectedTotal: in.Body.ExpectedTotal, Actor: actor(ctx, p)}, pr)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -302,8 +306,12 @@ func (s *server) moveShipment(ctx context.Context, in *moveShipmentInput) (*orde
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
+	pr, err := s.payerFor(ctx, p.TenantID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	o, err := s.db.MoveShipment(ctx, sqldb.ShipmentMove{TenantID: p.TenantID, ShipmentID: sid, To: in.Body.Status, Carrier: in.Body.Carrier,
-		TrackingNumber: in.Body.TrackingNumber, Actor: actor(ctx, p)}, s.payer)
+		TrackingNumber: in.Body.TrackingNumber, Actor: actor(ctx, p)}, pr)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -336,8 +344,12 @@ func (s *server) returnOrder(ctx context.Context, in *returnInput) (*returnOutpu
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
+	pr, err := s.payerFor(ctx, p.TenantID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	r, err := s.db.ReturnOrder(ctx, sqldb.ReturnParams{TenantID: p.TenantID, OrderID: oid, LocationID: loc, Lines: in.Body.Lines,
-		Reason: in.Body.Reason, Actor: actor(ctx, p)}, s.payer)
+		Reason: in.Body.Reason, Actor: actor(ctx, p)}, pr)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

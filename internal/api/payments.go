@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -12,10 +13,31 @@ import (
 	"github.com/omo-platform/omo/internal/sqldb"
 )
 
-// payer adapts the payment providers to what checkout needs.
-type payer struct{ reg *payment.Registry }
+// payer adapts the payment providers to what checkout needs, for one
+// brand: with a connected Stripe account, Stripe acts for that account.
+type payer struct {
+	reg           *payment.Registry
+	stripeAccount string
+}
 
 var _ sqldb.Payer = payer{}
+
+// payerFor is the payer of a tenant, with its connected Stripe account.
+func (s *server) payerFor(ctx context.Context, tenantID string) (payer, error) {
+	set, err := s.db.CommerceSettings(ctx, tenantID)
+	if err != nil {
+		return payer{}, err
+	}
+	return payer{reg: s.payer.reg, stripeAccount: set.StripeAccount}, nil
+}
+
+// forTenant gives the tenant's view of a provider.
+func (p payer) forTenant(prov payment.Provider) payment.Provider {
+	if st, ok := prov.(*payment.Stripe); ok && p.stripeAccount != "" {
+		return st.ForAccount(p.stripeAccount)
+	}
+	return prov
+}
 
 func (p payer) Pay(ctx context.Context, r sqldb.PayRequest) (sqldb.PayResult, error) {
 	m, err := payment.ParseMethod(r.Method)
@@ -26,7 +48,7 @@ func (p payer) Pay(ctx context.Context, r sqldb.PayRequest) (sqldb.PayResult, er
 	if err != nil {
 		return sqldb.PayResult{}, apperr.Field("body.payment.method", err.Error(), r.Method)
 	}
-	res, err := prov.Pay(ctx, payment.Intent{OrderID: r.OrderID, Currency: r.Currency, Amount: r.Amount, Method: m, PaymentMethod: r.PaymentMethod,
+	res, err := p.forTenant(prov).Pay(ctx, payment.Intent{OrderID: r.OrderID, Currency: r.Currency, Amount: r.Amount, Method: m, PaymentMethod: r.PaymentMethod,
 		ReturnURL: r.ReturnURL, Customer: r.Customer, IdempotencyKey: r.IdempotencyKey})
 	if err != nil {
 		return sqldb.PayResult{}, err
@@ -55,7 +77,7 @@ func (p payer) Cancel(ctx context.Context, provider, reference string) error {
 	if err != nil {
 		return err
 	}
-	return prov.Cancel(ctx, reference)
+	return p.forTenant(prov).Cancel(ctx, reference)
 }
 
 func (p payer) Refund(ctx context.Context, r sqldb.RefundRequest) (sqldb.PayResult, error) {
@@ -63,7 +85,7 @@ func (p payer) Refund(ctx context.Context, r sqldb.RefundRequest) (sqldb.PayResu
 	if err != nil {
 		return sqldb.PayResult{}, err
 	}
-	res, err := prov.Refund(ctx, payment.Refund{Reference: r.Reference, Amount: r.Amount, Reason: r.Reason, IdempotencyKey: r.IdempotencyKey})
+	res, err := p.forTenant(prov).Refund(ctx, payment.Refund{Reference: r.Reference, Amount: r.Amount, Reason: r.Reason, IdempotencyKey: r.IdempotencyKey})
 	if err != nil {
 		return sqldb.PayResult{Provider: r.Provider, Status: sqldb.PayFailed}, err
 	}
@@ -92,6 +114,19 @@ func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 	ev, err := st.ParseWebhook(payload, r.Header.Get("Stripe-Signature"))
 	if err != nil {
 		writeProblem(w, newProblem(http.StatusBadRequest, err.Error()))
+		return
+	}
+	set, err := s.db.CommerceSettings(r.Context(), tenantID)
+	if err != nil {
+		writeProblem(w, newProblem(http.StatusNotFound, "no such tenant"))
+		return
+	}
+	if ev.Account != set.StripeAccount {
+		// Signed by the platform, but about another brand's (or the
+		// platform's own) account: applying it here could confirm this
+		// brand's order with someone else's payment.
+		writeProblem(w, newProblem(http.StatusBadRequest, fmt.Sprintf("the event is for Stripe account %q; this brand's account is %q",
+			ev.Account, set.StripeAccount)))
 		return
 	}
 	if ev.Reference == "" || ev.Refund != "" || (ev.Status != payment.Succeeded && ev.Status != payment.Failed && ev.Status != payment.Canceled) {

@@ -140,3 +140,63 @@ func (s *server) post(t *testing.T, path string, body []byte, signature string) 
 	t.Cleanup(func() { _ = r.Body.Close() })
 	return r
 }
+
+// TestCheckout_StripeConnectPerBrand pays through the brand's connected
+// Stripe account: the PaymentIntent is created with its Stripe-Account
+// header, and only events of that account confirm the brand's orders.
+func TestCheckout_StripeConnectPerBrand(t *testing.T) {
+	t.Parallel()
+	accounts := make(chan string, 16)
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		accounts <- r.Header.Get("Stripe-Account")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"pi_omo_connect","object":"payment_intent","amount":20000,"currency":"hkd","status":"requires_action",`+
+			`"client_secret":"pi_omo_connect_secret_1","payment_method_types":["alipay"],`+
+			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_connect"}}}`)
+	}))
+	t.Cleanup(peer.Close)
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := stripeServer(t, db, peer.URL)
+		sh := s.newShop(t)
+		s.catalogShop(t, sh)
+		bad := s.do(t, http.MethodPut, "/v1/commerce/settings", sh.Secret, map[string]any{"shipping": []any{}, "stripe_account": "acct-1"}, nil)
+		assertProblem(t, bad, http.StatusBadRequest)
+		if !strings.Contains(string(bad.Raw), "body.stripe_account") {
+			t.Fatalf("the problem does not name the field: %s", bad)
+		}
+		s.must(t, http.StatusOK, http.MethodPut, "/v1/commerce/settings", sh.Secret, map[string]any{"shipping": []any{}, "stripe_account": "acct_1OmoBrandHK"}, nil)
+		cart := s.openCart(t, sh)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
+		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		if got := <-accounts; got != "acct_1OmoBrandHK" {
+			t.Fatalf("the PaymentIntent was created for account %q", got)
+		}
+		event := func(account string) []byte {
+			acct := ""
+			if account != "" {
+				acct = `"account":"` + account + `",`
+			}
+			return []byte(`{"id":"evt_omo_connect","object":"event",` + acct + `"api_version":"2026-03-25.dahlia","created":1767225600,` +
+				`"livemode":false,"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_connect",` +
+				`"object":"payment_intent","amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
+		}
+		hook := "/webhooks/stripe/" + id.Format(id.Tenant, sh.TenantID)
+		sign := func(p []byte) string {
+			return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: p, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+		}
+		for _, other := range []string{"", "acct_1SomeoneElse"} {
+			if r := s.post(t, hook, event(other), sign(event(other))); r.StatusCode != http.StatusBadRequest {
+				t.Fatalf("an event of account %q applied to the brand: %d", other, r.StatusCode)
+			}
+		}
+		if r := s.post(t, hook, event("acct_1OmoBrandHK"), sign(event("acct_1OmoBrandHK"))); r.StatusCode != http.StatusOK {
+			t.Fatalf("the brand's own event: %d", r.StatusCode)
+		}
+		paid := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string), sh.Secret, nil, nil)
+		if paid.JSON["payment_status"] != "paid" {
+			t.Fatalf("after the brand's event: %s", paid)
+		}
+	})
+}

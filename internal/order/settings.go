@@ -2,6 +2,7 @@ package order
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -26,7 +27,13 @@ type Settings struct {
 	// asynchronous payment (Alipay, WeChat Pay) before it is cancelled.
 	CartHoldMinutes int `json:"cart_hold_minutes,omitempty"`
 	PaymentMinutes  int `json:"payment_minutes,omitempty"`
+	// StripeAccount is the brand's connected Stripe account (Stripe
+	// Connect): its payments and refunds go through the platform's key
+	// acting for this account, and only its webhook events apply.
+	StripeAccount string `json:"stripe_account,omitempty" doc:"acct_…: the brand's connected Stripe account; empty uses the platform's own account"`
 }
+
+var stripeAccount = regexp.MustCompile(`^acct_[A-Za-z0-9]{1,64}$`)
 
 // MaxHoldHours bounds a cart's stock hold.
 const MaxHoldHours = 72
@@ -126,6 +133,9 @@ func (s *Settings) Validate(base string) error {
 	}
 	if s.PaymentMinutes < 0 || s.PaymentMinutes > 7*24*60 {
 		bad("payment_minutes", "0 to 10080", s.PaymentMinutes)
+	}
+	if a := s.StripeAccount; a != "" && !stripeAccount.MatchString(a) {
+		bad("stripe_account", "a Stripe account id, acct_ and 1 to 64 letters or digits", a)
 	}
 	if fs != nil {
 		return apperr.Fields(fs...)

@@ -41,6 +41,26 @@ type StripeConfig struct {
 type Stripe struct {
 	client        *stripe.Client
 	webhookSecret string
+	account       string // a connected account ("acct_…") every request acts for; "" for the platform's own
+}
+
+// ForAccount is the provider acting for a brand's connected Stripe account
+// (Stripe Connect): every request carries the Stripe-Account header, so the
+// money lands in the brand's account while OMO holds one platform key.
+func (s *Stripe) ForAccount(account string) *Stripe {
+	c := *s
+	c.account = account
+	return &c
+}
+
+// Account is the connected account the provider acts for, "" for none.
+func (s *Stripe) Account() string { return s.account }
+
+// on sets the connected account on a request's parameters.
+func (s *Stripe) on(p interface{ SetStripeAccount(string) }) {
+	if s.account != "" {
+		p.SetStripeAccount(s.account)
+	}
 }
 
 // NewStripe checks the configuration and builds the provider. It makes no
@@ -99,7 +119,9 @@ func (s *Stripe) Pay(ctx context.Context, in Intent) (Result, error) {
 	if err := stripeAmountError(in.Currency, in.Amount); err != nil {
 		return Result{}, err
 	}
-	pi, err := s.client.V1PaymentIntents.Create(ctx, intentParams(in))
+	params := intentParams(in)
+	s.on(params)
+	pi, err := s.client.V1PaymentIntents.Create(ctx, params)
 	if err != nil {
 		return declinedOr(in.Method, err)
 	}
@@ -291,12 +313,16 @@ func (s *Stripe) Cancel(ctx context.Context, reference string) error {
 	if strings.TrimSpace(reference) == "" {
 		return apperr.Field("payment.reference", "is required", nil)
 	}
-	_, err := s.client.V1PaymentIntents.Cancel(ctx, reference, &stripe.PaymentIntentCancelParams{})
+	cancel := &stripe.PaymentIntentCancelParams{}
+	s.on(cancel)
+	_, err := s.client.V1PaymentIntents.Cancel(ctx, reference, cancel)
 	var se *stripe.Error
 	if err == nil || !errors.As(err, &se) || se.Code != stripe.ErrorCodePaymentIntentUnexpectedState {
 		return cancelError(err)
 	}
-	pi, err := s.client.V1PaymentIntents.Retrieve(ctx, reference, &stripe.PaymentIntentRetrieveParams{})
+	retrieve := &stripe.PaymentIntentRetrieveParams{}
+	s.on(retrieve)
+	pi, err := s.client.V1PaymentIntents.Retrieve(ctx, reference, retrieve)
 	if err != nil {
 		return classify("cancel", err)
 	}
@@ -307,6 +333,7 @@ func (s *Stripe) Cancel(ctx context.Context, reference string) error {
 		params := &stripe.RefundCreateParams{PaymentIntent: stripe.String(reference),
 			Metadata: map[string]string{"omo_reason": "order not completed"}}
 		params.SetIdempotencyKey("omo-cancel-" + reference)
+		s.on(params)
 		_, err := s.client.V1Refunds.Create(ctx, params)
 		return cancelError(err)
 	}
@@ -337,6 +364,7 @@ func (s *Stripe) Refund(ctx context.Context, r Refund) (RefundResult, error) {
 	if r.IdempotencyKey != "" {
 		params.SetIdempotencyKey(r.IdempotencyKey)
 	}
+	s.on(params)
 	rf, err := s.client.V1Refunds.Create(ctx, params)
 	if err != nil {
 		return RefundResult{}, classify("refund", err)

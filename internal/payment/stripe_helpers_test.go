@@ -17,6 +17,7 @@ type exchange struct {
 	Method, Path   string
 	Form           url.Values
 	IdempotencyKey string
+	StripeAccount  string // the Stripe-Account header (Connect)
 	Status         int
 }
 
@@ -40,7 +41,8 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		form = req.URL.Query()
 	}
 	resp, err := r.inner.RoundTrip(req)
-	ex := exchange{Method: req.Method, Path: req.URL.Path, Form: form, IdempotencyKey: req.Header.Get("Idempotency-Key")}
+	ex := exchange{Method: req.Method, Path: req.URL.Path, Form: form, IdempotencyKey: req.Header.Get("Idempotency-Key"),
+		StripeAccount: req.Header.Get("Stripe-Account")}
 	if resp != nil {
 		ex.Status = resp.StatusCode
 	}

@@ -28,6 +28,9 @@ type WebhookEvent struct {
 	Amount         int64
 	FailureCode    string
 	FailureMessage string
+	// Account is the connected account the event happened in (Stripe
+	// Connect), "" for the platform's own.
+	Account string
 }
 
 // Webhook errors, for errors.Is. A handler answers ErrWebhookSignature and
@@ -75,7 +78,7 @@ func (s *Stripe) ParseWebhook(payload []byte, signatureHeader string) (WebhookEv
 	if err != nil {
 		return WebhookEvent{}, webhookError(err)
 	}
-	ev := WebhookEvent{ID: e.ID, Type: string(e.Type)}
+	ev := WebhookEvent{ID: e.ID, Type: string(e.Type), Account: e.Account}
 	if e.ID == "" || e.Data == nil || len(e.Data.Raw) == 0 {
 		return ev, invalidEvent("the event has no id or no data.object")
 	}
