@@ -70,6 +70,10 @@ type CompleteParams struct {
 
 var errCartMoved = errors.New("sqldb: the cart changed during checkout")
 
+// maxRoutings bounds how often a checkout routes its cart when other
+// orders take the stock it was routed to.
+const maxRoutings = 4
+
 // CompleteCart turns an open cart into an order, atomically: the stock is
 // reserved where routing decided, the coupons used, the points captured,
 // the order and its shipments created and the sale recorded (earning
@@ -126,10 +130,23 @@ func (db *DB) CompleteCart(ctx context.Context, p CompleteParams, payer Payer) (
 		}
 		return nil, false, err
 	}
-	err = db.WriteTx(ctx, func(tx *Tx) error {
-		o.Shipments, o.Payments, o.Loyalty, o.Exchange, o.exchangeReturn = nil, nil, nil, nil, nil
-		return placeOrder(ctx, tx, p, &c, priced, o, pay)
-	})
+	for attempt := 1; ; attempt++ {
+		err = db.WriteTx(ctx, func(tx *Tx) error {
+			o.Shipments, o.Payments, o.Loyalty, o.Exchange, o.exchangeReturn = nil, nil, nil, nil, nil
+			return placeOrder(ctx, tx, p, &c, priced, o, pay)
+		})
+		var short *StockShortage
+		if err == nil || attempt == maxRoutings || !errors.As(err, &short) {
+			break
+		}
+		// Other orders took the units routing counted on between its read
+		// and this write: route again on the stock left (another location
+		// may have them). Each retry follows someone else's reservation, so
+		// a few suffice; totals do not depend on where the goods come from.
+		if o.Routing, err = db.routeCart(ctx, &c); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		if pay.Status == PayAction {
 			o.NextAction = &pay

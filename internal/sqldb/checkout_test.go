@@ -391,3 +391,57 @@ func TestCheckout_TierPriceFollowsTheTier(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckout_RoutesAgainWhenTheNearestSellsOut sends 20 concurrent
+// shoppers to a store near them that holds 2 tees, with 20 more at the
+// warehouse: a shopper routed to the store after it sold out is routed
+// again to the warehouse instead of being told the tee is gone, so every
+// shopper gets an order and nothing is oversold.
+func TestCheckout_RoutesAgainWhenTheNearestSellsOut(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			s := openShop(t, e)
+			ctx := context.Background()
+			near, err := s.db.CreateLocation(ctx, location.Location{TenantID: s.tenantID, Code: "HK-NEAR", Type: location.TypeStore,
+				Names: map[string]string{"en": "Causeway Bay"}, TimeZone: "Asia/Hong_Kong", Currency: "HKD", Status: "open",
+				Address: location.Address{Country: "HK"}, Coordinates: &location.Coordinates{Latitude: 22.28, Longitude: 114.18}})
+			s.must(near, err)
+			s.receive("TEE-L", 10) // 20 at the warehouse
+			if err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+				return sqldb.RecordMovement(ctx, tx, sqldb.StockMovement{TenantID: s.tenantID, SKU: "TEE-L", LocationID: near.ID,
+					Kind: "receipt", Quantity: 2, Reference: "test", Key: "receipt:near"})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			const shoppers = 20
+			carts := make([]order.Cart, shoppers)
+			for i := range carts {
+				carts[i] = s.cart("", "TEE-L", 1)
+			}
+			var wg sync.WaitGroup
+			from := make(chan string, shoppers)
+			for _, c := range carts {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					o, _, err := s.db.CompleteCart(ctx, sqldb.CompleteParams{TenantID: s.tenantID, CartID: c.ID, Method: "cash_on_delivery"}, s.payer)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					from <- o.Shipments[0].LocationID
+				}()
+			}
+			wg.Wait()
+			close(from)
+			count := map[string]int{}
+			for loc := range from {
+				count[loc]++
+			}
+			if count[near.ID] != 2 || count[s.warehouse] != shoppers-2 {
+				t.Fatalf("orders per location: %v (store %s, warehouse %s)", count, near.ID, s.warehouse)
+			}
+			s.checkAll()
+		})
+	}
+}
