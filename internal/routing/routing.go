@@ -81,6 +81,9 @@ type Plan struct {
 	Shipments []Shipment     `json:"shipments"`
 	Unfilled  []UnfilledLine `json:"unfilled"`
 	Trace     []Decision     `json:"trace"`
+	// RuleVersion is the version of the brand's rule set that decided, at
+	// checkout (0: the default rules); Route leaves it to the caller.
+	RuleVersion int `json:"rule_version,omitempty"`
 }
 
 // Shipment is what one location sends (or hands over) by one method.

@@ -214,7 +214,7 @@ func (db *DB) pay(ctx context.Context, payer Payer, p CompleteParams, o *Order) 
 // itself holds count as available to it). Lines no location can fill are
 // a Conflict carrying the routing trace.
 func (db *DB) routeCart(ctx context.Context, c *order.Cart) (routing.Plan, error) {
-	rules, _, err := db.ActiveRoutingRules(ctx, c.TenantID)
+	rules, version, err := db.ActiveRoutingRules(ctx, c.TenantID)
 	if err != nil {
 		return routing.Plan{}, err
 	}
@@ -233,6 +233,7 @@ func (db *DB) routeCart(ctx context.Context, c *order.Cart) (routing.Plan, error
 		stock[h.LocationID][h.SKU] += h.Quantity
 	}
 	plan := routing.Route(rules, routingOrder(c), locs, stock)
+	plan.RuleVersion = version
 	if len(plan.Unfilled) > 0 {
 		var why []string
 		for _, u := range plan.Unfilled {

@@ -12,6 +12,7 @@ import (
 	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/order"
 	"github.com/omo-platform/omo/internal/payment"
+	"github.com/omo-platform/omo/internal/routing"
 	"github.com/omo-platform/omo/internal/sqldb"
 	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
 )
@@ -407,6 +408,9 @@ func TestCheckout_RoutesAgainWhenTheNearestSellsOut(t *testing.T) {
 				Address: location.Address{Country: "HK"}, Coordinates: &location.Coordinates{Latitude: 22.28, Longitude: 114.18}})
 			s.must(near, err)
 			s.receive("TEE-L", 10) // 20 at the warehouse
+			rules, err := s.db.CreateRoutingRules(ctx, sqldb.RoutingRulesParams{TenantID: s.tenantID, Rules: routing.DefaultRuleSet(), Activate: true},
+				sqldb.Actor{Actor: "key:test"})
+			s.must(rules, err)
 			if err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 				return sqldb.RecordMovement(ctx, tx, sqldb.StockMovement{TenantID: s.tenantID, SKU: "TEE-L", LocationID: near.ID,
 					Kind: "receipt", Quantity: 2, Reference: "test", Key: "receipt:near"})
@@ -428,6 +432,9 @@ func TestCheckout_RoutesAgainWhenTheNearestSellsOut(t *testing.T) {
 					if err != nil {
 						t.Error(err)
 						return
+					}
+					if o.Routing.RuleVersion != rules.Version {
+						t.Errorf("the order was routed by rule version %d, want %d", o.Routing.RuleVersion, rules.Version)
 					}
 					from <- o.Shipments[0].LocationID
 				}()
