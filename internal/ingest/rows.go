@@ -8,6 +8,7 @@ import (
 
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/customer"
+	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/money"
 	"github.com/omo-platform/omo/internal/sqldb"
 	"github.com/omo-platform/omo/internal/transaction"
@@ -24,7 +25,7 @@ func newRowMapper(m Mapping) (*rowMapper, error) {
 	loc := time.UTC
 	if m.TimeZone != "" {
 		var err error
-		if loc, err = time.LoadLocation(m.TimeZone); err != nil {
+		if loc, err = location.Zone(m.TimeZone); err != nil {
 			return nil, err
 		}
 	}

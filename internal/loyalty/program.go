@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/omo-platform/omo/internal/apperr"
+	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/money"
 )
 
@@ -206,7 +207,7 @@ func (e ExpiryPolicy) ExpiresAt(earnedAt time.Time) *time.Time {
 	case ExpiryRolling:
 		t = addMonths(earnedAt.UTC(), e.Months)
 	case ExpiryEndOfYear:
-		zone, err := time.LoadLocation(e.TimeZone)
+		zone, err := location.Zone(e.TimeZone)
 		if err != nil {
 			zone = time.UTC
 		}

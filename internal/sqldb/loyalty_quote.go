@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/omo-platform/omo/internal/apperr"
+	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/loyalty"
 	"github.com/omo-platform/omo/internal/money"
 	"github.com/omo-platform/omo/internal/transaction"
@@ -178,7 +179,7 @@ func (db *DB) quoteTransaction(ctx context.Context, p *QuoteParams) (*transactio
 		if tr.Currency == "" {
 			tr.Currency = loc.Currency
 		}
-		if z, err := time.LoadLocation(loc.TimeZone); err == nil {
+		if z, err := location.Zone(loc.TimeZone); err == nil {
 			zone = z
 		}
 	}

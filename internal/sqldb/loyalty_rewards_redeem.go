@@ -10,6 +10,7 @@ import (
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/coupon"
 	"github.com/omo-platform/omo/internal/id"
+	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/loyalty"
 )
 
@@ -70,7 +71,7 @@ func (db *DB) RedeemReward(ctx context.Context, p RedeemParams) (*RedeemResult, 
 		if err != nil {
 			return nil, apperr.Field("body.location", err.Error(), p.LocationCode)
 		}
-		if loc, err = time.LoadLocation(l.TimeZone); err != nil {
+		if loc, err = location.Zone(l.TimeZone); err != nil {
 			loc = time.UTC
 		}
 	}

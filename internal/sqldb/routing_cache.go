@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/routing"
 )
 
@@ -22,7 +23,6 @@ type routingCache struct {
 	mu    sync.Mutex
 	rules map[string]cachedRoutingRules
 	locs  map[string]cachedRoutingLocations
-	zones map[string]*time.Location
 }
 
 type cachedRoutingRules struct {
@@ -155,22 +155,12 @@ func (db *DB) loadRoutingLocations(ctx context.Context, q Querier, tenantID stri
 	return out, err
 }
 
-// timeZone loads an IANA zone once per process (loading reads the zone
-// database); a zone that does not load counts as UTC.
+// timeZone is a location's zone (loaded once per process); a zone that
+// does not load counts as UTC.
 func (db *DB) timeZone(name string) *time.Location {
-	c := &db.routing
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if z, ok := c.zones[name]; ok {
-		return z
-	}
-	z, err := time.LoadLocation(name)
+	z, err := location.Zone(name)
 	if err != nil {
-		z = time.UTC
+		return time.UTC
 	}
-	if c.zones == nil {
-		c.zones = map[string]*time.Location{}
-	}
-	c.zones[name] = z
 	return z
 }
