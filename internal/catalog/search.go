@@ -145,12 +145,22 @@ func (t *tokenSet) text(s string) {
 			t.add(p.text)
 			continue
 		}
-		rs := []rune(p.text)
-		for i := range rs {
-			t.add(string(rs[i]))
-			if i+1 < len(rs) {
-				t.add(string(rs[i : i+2]))
-			}
+		// The run as written, and folded to Simplified when that differs:
+		// a query in either script finds it (see Simplified).
+		t.ideographs(p.text)
+		if simple := Simplified(p.text); simple != p.text {
+			t.ideographs(simple)
+		}
+	}
+}
+
+// ideographs adds a run's characters and bigrams.
+func (t *tokenSet) ideographs(run string) {
+	rs := []rune(run)
+	for i := range rs {
+		t.add(string(rs[i]))
+		if i+1 < len(rs) {
+			t.add(string(rs[i : i+2]))
 		}
 	}
 }
@@ -197,6 +207,33 @@ type TextQuery struct {
 // punctuation): it matches everything.
 func (q TextQuery) Empty() bool { return len(q.Groups) == 0 }
 
+// queryTerms are the terms of a query's pieces, ideographic runs passed
+// through fold.
+func queryTerms(ps []piece, fold func(string) string) []Term {
+	var terms []Term
+	addTerm := func(t Term) {
+		t.Token = cut(t.Token)
+		if !slices.Contains(terms, t) {
+			terms = append(terms, t)
+		}
+	}
+	for _, p := range ps {
+		rs := []rune(p.text)
+		switch {
+		case !p.ideographic:
+			addTerm(Term{Token: p.text, Prefix: len(rs) > 1})
+		case len(rs) == 1:
+			addTerm(Term{Token: fold(p.text)})
+		default:
+			rs = []rune(fold(p.text))
+			for i := 0; i+1 < len(rs); i++ {
+				addTerm(Term{Token: string(rs[i : i+2])})
+			}
+		}
+	}
+	return terms
+}
+
 // Limits of a search text.
 const (
 	MaxQueryBytes = 200
@@ -216,27 +253,8 @@ func ParseQuery(q string) (TextQuery, error) {
 	if !utf8.ValidString(q) {
 		return TextQuery{}, fmt.Errorf("not UTF-8")
 	}
-	var terms []Term
-	addTerm := func(t Term) {
-		t.Token = cut(t.Token)
-		if !slices.Contains(terms, t) {
-			terms = append(terms, t)
-		}
-	}
 	ps := pieces(q)
-	for _, p := range ps {
-		rs := []rune(p.text)
-		switch {
-		case !p.ideographic:
-			addTerm(Term{Token: p.text, Prefix: len(rs) > 1})
-		case len(rs) == 1:
-			addTerm(Term{Token: p.text})
-		default:
-			for i := 0; i+1 < len(rs); i++ {
-				addTerm(Term{Token: string(rs[i : i+2])})
-			}
-		}
-	}
+	terms := queryTerms(ps, func(s string) string { return s })
 	if len(terms) > MaxQueryTerms {
 		return TextQuery{}, fmt.Errorf("at most %d words (a Chinese word of n characters counts n-1)", MaxQueryTerms)
 	}
@@ -244,6 +262,11 @@ func ParseQuery(q string) (TextQuery, error) {
 		return TextQuery{}, nil
 	}
 	out := TextQuery{Groups: [][]Term{terms}}
+	// The same words with Han folded to Simplified: names indexed since
+	// the folding hold those tokens whatever script they were written in.
+	if simple := queryTerms(ps, Simplified); !slices.Equal(simple, terms) {
+		out.Groups = append(out.Groups, simple)
+	}
 	trimmed := strings.TrimSpace(q)
 	if len(ps) > 1 && !strings.ContainsFunc(trimmed, unicode.IsSpace) {
 		out.Groups = append(out.Groups, []Term{{Token: cut(compact(trimmed)), Prefix: true}})

@@ -12,7 +12,7 @@ import (
 func TestIndexTokens(t *testing.T) {
 	t.Parallel()
 	got := IndexTokens([]string{"Café Linen SHIRT", "連衣裙", "ＴＳ恤"}, "TS-001-RED", "0036000291452")
-	for _, want := range []string{"cafe", "linen", "shirt", "連", "衣", "裙", "連衣", "衣裙", "ts", "恤",
+	for _, want := range []string{"cafe", "linen", "shirt", "連", "衣", "裙", "連衣", "衣裙", "连", "连衣", "ts", "恤",
 		"001", "red", "ts001red", "0036000291452", "00036000291452"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("no token %q in %q", want, got)
@@ -30,6 +30,19 @@ func TestIndexTokens(t *testing.T) {
 	}
 }
 
+func TestSimplified(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{"亞麻襯衫", "亚麻衬衫"}, {"头发", "头发"}, {"頭髮", "头发"}, {"連衣裙", "连衣裙"},
+		{"T恤", "T恤"}, {"linen", "linen"}, {"ワンピース", "ワンピース"}, {"", ""},
+	}
+	for _, tc := range cases {
+		if got := Simplified(tc.in); got != tc.want {
+			t.Errorf("Simplified(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestParseQuery(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -40,8 +53,10 @@ func TestParseQuery(t *testing.T) {
 		{"  !!! ", nil},
 		{"Linen shirt", [][]Term{{{"linen", true}, {"shirt", true}}}},
 		{"a bag", [][]Term{{{"a", false}, {"bag", true}}}},
-		{"連衣裙", [][]Term{{{"連衣", false}, {"衣裙", false}}}},
+		{"連衣裙", [][]Term{{{"連衣", false}, {"衣裙", false}}, {{"连衣", false}, {"衣裙", false}}}},
+		{"连衣裙", [][]Term{{{"连衣", false}, {"衣裙", false}}}},
 		{"裙", [][]Term{{{"裙", false}}}},
+		{"襯", [][]Term{{{"襯", false}}, {{"衬", false}}}},
 		{"白色 T恤", [][]Term{{{"白色", false}, {"t", false}, {"恤", false}}}},
 		{"TS-001", [][]Term{{{"ts", true}, {"001", true}}, {{"ts001", true}}}},
 		{"4006381333931", [][]Term{{{"4006381333931", true}}, {{"04006381333931", false}}}},

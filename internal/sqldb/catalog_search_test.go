@@ -339,3 +339,34 @@ func TestCatalog_SearchSeesOtherProcessesWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestCatalog_SearchAcrossChineseScripts finds a product named in
+// Traditional characters by a search in Simplified ones and the other way
+// round, as shoppers in Hong Kong, Taiwan and the mainland type them.
+func TestCatalog_SearchAcrossChineseScripts(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		tn := sqldbtest.Tenant(t, db)
+		s := newCatalogShop(t, db, tn.ID)
+		s.product("LS-1", "Linen shirt", "亞麻襯衫", []string{"shirts"}, []string{"white"}, []string{"M"}) // Traditional
+		s.product("KN-1", "Knit cardigan", "针织开衫", []string{"home"}, []string{"grey"}, []string{"one"}) // Simplified
+		cases := []struct {
+			query string
+			want  []string
+		}{
+			{"q=襯衫", []string{"LS-1-WHI-M"}},
+			{"q=衬衫", []string{"LS-1-WHI-M"}},
+			{"q=亚麻衬衫", []string{"LS-1-WHI-M"}},
+			{"q=针织", []string{"KN-1-GRE-one"}},
+			{"q=針織開衫", []string{"KN-1-GRE-one"}},
+			{"q=衫", []string{"KN-1-GRE-one", "LS-1-WHI-M"}},
+			{"q=襯衫 linen", []string{"LS-1-WHI-M"}},
+		}
+		for _, tc := range cases {
+			res := search(t, db, tn.ID, tc.query, 50)
+			if got := skusOf(res.Hits); !slices.Equal(got, tc.want) || res.Total != len(tc.want) {
+				t.Errorf("%s: got %v (total %d), want %v", tc.query, got, res.Total, tc.want)
+			}
+		}
+	})
+}
