@@ -101,6 +101,7 @@ var idRoutes = map[string]idRoute{
 	"GET /v1/shared_carts/{token}":             {object: "share_token"},
 	"GET /v1/orders/{id}":                      {object: "order"},
 	"GET /v1/orders/{id}/events":               {object: "order"},
+	"POST /v1/orders/{id}/cancel":              {object: "order", body: map[string]any{}},
 	"POST /v1/orders/{id}/returns":             {object: "order", body: map[string]any{"lines": []map[string]any{{"line_no": 1, "quantity": 1}}}},
 	"POST /v1/shipments/{id}/status":           {object: "shipment", body: map[string]any{"status": "picking"}},
 	"GET /v1/locations/{id}/pick_list":         {object: "location"},

@@ -167,6 +167,13 @@ type returnInput struct {
 	}
 }
 
+type cancelOrderInput struct {
+	ID   string `path:"id" doc:"order id, ord_…"`
+	Body struct {
+		Reason string `json:"reason,omitempty" maxLength:"500"`
+	}
+}
+
 // ReturnBody is a recorded return with its refunds.
 type ReturnBody struct {
 	sqldb.Return
@@ -211,6 +218,11 @@ func (s *server) orderRoutes() {
 		Summary: "Return part of an order", Tags: tags, DefaultStatus: http.StatusCreated,
 		Description: "At any store or by post. Refunds go back per tender in proportion, never beyond what a tender captured; points paid come " +
 			"back as points, points earned on the lines are clawed back; each line is restocked or written off."}, s.returnOrder)
+	huma.Register(s.api, huma.Operation{OperationID: "cancel-order", Method: http.MethodPost, Path: "/v1/orders/{id}/cancel",
+		Summary: "Cancel what is left of an order", Tags: tags,
+		Description: "Every shipment that has not left its location (or been handed over) is cancelled in one transaction: its stock goes back " +
+			"and, on a paid order, its lines are refunded per tender as a return would (points paid back as points, points earned clawed " +
+			"back). An order awaiting its payment is cancelled and the provider's payment voided. Nothing left to cancel is a 409."}, s.cancelOrder)
 	huma.Register(s.api, huma.Operation{OperationID: "get-commerce-settings", Method: http.MethodGet, Path: "/v1/commerce/settings",
 		Summary: "Commerce settings", Tags: tags}, s.getCommerceSettings)
 	huma.Register(s.api, huma.Operation{OperationID: "put-commerce-settings", Method: http.MethodPut, Path: "/v1/commerce/settings",
@@ -333,6 +345,22 @@ func (s *server) pickList(ctx context.Context, in *pickListInput) (*pickListOutp
 		out.Body.Lines = []sqldb.PickLine{}
 	}
 	return out, nil
+}
+
+func (s *server) cancelOrder(ctx context.Context, in *cancelOrderInput) (*orderOutput, error) {
+	p, oid, err := principalWithID(ctx, auth.ScopeOrdersWrite, id.Order, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	pr, err := s.payerFor(ctx, p.TenantID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	o, err := s.db.CancelOrder(ctx, sqldb.OrderCancelParams{TenantID: p.TenantID, OrderID: oid, Reason: in.Body.Reason, Actor: actor(ctx, p)}, pr)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &orderOutput{Status: http.StatusOK, Body: orderBody(o)}, nil
 }
 
 func (s *server) returnOrder(ctx context.Context, in *returnInput) (*returnOutput, error) {

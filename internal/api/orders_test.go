@@ -166,3 +166,41 @@ func exchangeAtTheCounter(t *testing.T, s *server) {
 		t.Fatalf("the sale's last fact: %v", last)
 	}
 }
+
+func TestOrders_CancelWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		t.Parallel()
+		cancelWhatIsLeft(t, newServer(t, db))
+	})
+}
+
+// cancelWhatIsLeft cancels a mixed basket after the take-now cap was handed
+// over: the tee's collection is cancelled and refunded, the cap stays sold,
+// and a second cancel has nothing left to do.
+func cancelWhatIsLeft(t *testing.T, s *server) {
+	sh := s.newShop(t)
+	s.catalogShop(t, sh)
+	cart := s.openCart(t, sh)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "CAP", "quantity": 1, "fulfilment": "take_now"}, nil)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1}, nil)
+	s.must(t, http.StatusOK, http.MethodPut, "/v1/carts/"+cart+"/delivery", sh.Secret, map[string]any{"method": "click_collect", "location_id": sh.LocationID}, nil)
+	o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+		map[string]any{"payment": map[string]any{"method": "paid_at_pos", "payment_method": "R1-9"}}, nil)
+	oid := o.JSON["id"].(string)
+	c := s.must(t, http.StatusOK, http.MethodPost, "/v1/orders/"+oid+"/cancel", sh.Secret, map[string]any{"reason": "changed her mind"}, nil)
+	if c.JSON["refunded"].(float64) != 20000 || c.JSON["status"] != "fulfilled" || c.JSON["payment_status"] != "partially_refunded" {
+		t.Fatalf("after cancelling the collection: %s", c)
+	}
+	for _, x := range c.JSON["shipments"].([]any) {
+		sm := x.(map[string]any)
+		if want := map[string]string{"take_now": "picked_up", "click_collect": "cancelled"}[sm["method"].(string)]; sm["status"] != want {
+			t.Fatalf("shipment %v is %v, want %s", sm["method"], sm["status"], want)
+		}
+	}
+	assertProblem(t, s.do(t, http.MethodPost, "/v1/orders/"+oid+"/cancel", sh.Secret, map[string]any{}, nil), http.StatusConflict)
+	lvl := s.must(t, http.StatusOK, http.MethodGet, "/v1/inventory?sku=TEE-M", sh.Secret, nil, nil)
+	if !strings.Contains(string(lvl.Raw), `"reserved":0`) {
+		t.Fatalf("the cancelled tee is still reserved: %s", lvl)
+	}
+}

@@ -200,3 +200,48 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment cancels an Alipay
+// order the shopper never finished: the order is cancelled with its stock
+// back, and the PaymentIntent is cancelled at Stripe so it can no longer
+// take money.
+func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
+	t.Parallel()
+	paths := make(chan string, 16)
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		paths <- r.Method + " " + r.URL.Path
+		w.Header().Set("Content-Type", "application/json")
+		status := "requires_action"
+		if strings.HasSuffix(r.URL.Path, "/cancel") {
+			status = "canceled"
+		}
+		_, _ = io.WriteString(w, `{"id":"pi_omo_void","object":"payment_intent","amount":20000,"currency":"hkd","status":"`+status+`",`+
+			`"client_secret":"pi_omo_void_secret_1","payment_method_types":["alipay"],`+
+			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_void"}}}`)
+	}))
+	t.Cleanup(peer.Close)
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := stripeServer(t, db, peer.URL)
+		sh := s.newShop(t)
+		s.catalogShop(t, sh)
+		cart := s.openCart(t, sh)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
+		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		if got := <-paths; got != "POST /v1/payment_intents" {
+			t.Fatalf("first request %s", got)
+		}
+		c := s.must(t, http.StatusOK, http.MethodPost, "/v1/orders/"+o.JSON["id"].(string)+"/cancel", sh.Secret, map[string]any{}, nil)
+		if c.JSON["status"] != "cancelled" || c.JSON["payment_status"] != "failed" {
+			t.Fatalf("cancelled awaiting order: %s", c)
+		}
+		if got := <-paths; got != "POST /v1/payment_intents/pi_omo_void/cancel" {
+			t.Fatalf("the payment was not voided: %s", got)
+		}
+		lvl := s.must(t, http.StatusOK, http.MethodGet, "/v1/inventory?sku=TEE-M", sh.Secret, nil, nil)
+		if !strings.Contains(string(lvl.Raw), `"reserved":0`) {
+			t.Fatalf("stock still held: %s", lvl)
+		}
+	})
+}
