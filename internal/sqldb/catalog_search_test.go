@@ -348,7 +348,7 @@ func TestCatalog_SearchAcrossChineseScripts(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		tn := sqldbtest.Tenant(t, db)
 		s := newCatalogShop(t, db, tn.ID)
-		s.product("LS-1", "Linen shirt", "亞麻襯衫", []string{"shirts"}, []string{"white"}, []string{"M"}) // Traditional
+		s.product("LS-1", "Linen shirt", "亞麻襯衫", []string{"shirts"}, []string{"white"}, []string{"M"})  // Traditional
 		s.product("KN-1", "Knit cardigan", "针织开衫", []string{"home"}, []string{"grey"}, []string{"one"}) // Simplified
 		cases := []struct {
 			query string
