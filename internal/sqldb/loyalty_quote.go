@@ -61,18 +61,17 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 		return nil, noProgram()
 	}
 	m := newMember(cfg, "", tr.OccurredAt)
+	var balances MemberBalances
 	if p.CustomerID != "" {
-		c, err := loadCustomerRow(ctx, q, p.TenantID, p.CustomerID, "")
+		survivor, known, joined, b, err := quoteMember(ctx, q, p.TenantID, p.CustomerID)
 		if err != nil {
 			return nil, err
 		}
-		tr.CustomerID = c.SurvivorID
-		if known, ok, err := loadMember(ctx, q, p.TenantID, c.SurvivorID, false); err != nil {
-			return nil, err
-		} else if ok {
+		tr.CustomerID, balances = survivor, b
+		if joined {
 			m = known
 		} else {
-			m.CustomerID = c.SurvivorID
+			m.CustomerID = survivor
 		}
 	}
 	b := basketOf(tr, p.SalesChannelCode, p.LocationCode)
@@ -83,11 +82,7 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 	out := &Quote{Earning: loyalty.Evaluate(&cfg.Program, cfg.Rules, st, b), Currency: tr.Currency, Totals: tr.Totals, Tier: st.Tier}
 	out.AvailableAt = tr.OccurredAt.AddDate(0, 0, cfg.Program.ReturnDays(b.SalesChannel, b.Location))
 	out.Pending = out.AvailableAt.After(db.Now())
-	if tr.CustomerID != "" {
-		if out.Balances, err = memberBalances(ctx, q, p.TenantID, tr.CustomerID); err != nil {
-			return nil, err
-		}
-	}
+	out.Balances = balances
 	if err := out.progress(ctx, q, cfg, p.TenantID, m, tr, b.At); err != nil {
 		return nil, err
 	}
