@@ -227,7 +227,7 @@ func uncountAwards(ctx context.Context, tx *Tx, tenantID, customerID string, loc
 	for _, n := range order {
 		s := byNo[n]
 		if s.now > 0 && s.before < s.points && s.before+s.now == s.points {
-			if err := countUsage(ctx, tx, tenantID, customerID, s.rule, local, -1); err != nil {
+			if err := uncountUse(ctx, tx, tenantID, customerID, s.rule, local); err != nil {
 				return err
 			}
 		}

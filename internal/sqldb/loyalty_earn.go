@@ -189,15 +189,17 @@ func sourcePostings(awards []loyalty.Award, sign int64) []loyalty.Posting {
 // counts the rule awards against their limits.
 func recordAwards(ctx context.Context, tx *Tx, tenantID, entryID, customerID string, local time.Time, awards []loyalty.Award) error {
 	var rows [][]any
+	var rules []string
 	for i, a := range awards {
 		for _, lp := range a.Lines {
 			rows = append(rows, []any{tenantID, entryID, i, lp.Number, a.RuleID, a.Budgeted, a.Status, lp.Points, int64(0)})
 		}
 		if a.Source == loyalty.SourceRule {
-			if err := countUsage(ctx, tx, tenantID, customerID, a.RuleID, local, 1); err != nil {
-				return err
-			}
+			rules = append(rules, a.RuleID)
 		}
+	}
+	if err := countUses(ctx, tx, tenantID, customerID, rules, local); err != nil {
+		return err
 	}
 	if len(rows) == 0 {
 		return nil

@@ -170,18 +170,37 @@ func budgets(ctx context.Context, q Querier, tenantID string, ruleIDs []string) 
 	return out, nil
 }
 
-// countUsage adds delta (+1 for an award, −1 for an award a return took
-// back in full) to a rule's usage counters of a sale's periods.
-func countUsage(ctx context.Context, tx *Tx, tenantID, customerID, ruleID string, local time.Time, delta int64) error {
-	day, month := periods(local)
-	if delta > 0 {
-		rows := [][]any{{tenantID, customerID, ruleID, "all", delta}, {tenantID, customerID, ruleID, day, delta},
-			{tenantID, customerID, ruleID, month, delta}}
-		return insertRows(ctx, tx, "loyalty_rule_usage", "tenant_id, customer_id, rule_id, period, uses", rows,
-			` ON CONFLICT (tenant_id, customer_id, rule_id, period) DO UPDATE SET uses = loyalty_rule_usage.uses + excluded.uses`)
+// countUses counts one award of each rule against its limits in the
+// sale's periods, in one statement however many rules awarded.
+func countUses(ctx context.Context, tx *Tx, tenantID, customerID string, ruleIDs []string, local time.Time) error {
+	if len(ruleIDs) == 0 {
+		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE loyalty_rule_usage SET uses = CASE WHEN uses + $6 < 0 THEN 0 ELSE uses + $6 END
-		WHERE tenant_id = $1 AND customer_id = $2 AND rule_id = $3 AND period IN ('all', $4, $5)`, tenantID, customerID, ruleID, day, month, delta)
+	day, month := periods(local)
+	uses := map[string]int64{}
+	var order []string
+	for _, r := range ruleIDs {
+		if uses[r] == 0 {
+			order = append(order, r)
+		}
+		uses[r]++
+	}
+	rows := make([][]any, 0, 3*len(order))
+	for _, r := range order {
+		for _, period := range []string{"all", day, month} {
+			rows = append(rows, []any{tenantID, customerID, r, period, uses[r]})
+		}
+	}
+	return insertRows(ctx, tx, "loyalty_rule_usage", "tenant_id, customer_id, rule_id, period, uses", rows,
+		` ON CONFLICT (tenant_id, customer_id, rule_id, period) DO UPDATE SET uses = loyalty_rule_usage.uses + excluded.uses`)
+}
+
+// uncountUse takes back an award a return took back in full from the
+// rule's counters of the sale's periods (never below zero).
+func uncountUse(ctx context.Context, tx *Tx, tenantID, customerID, ruleID string, local time.Time) error {
+	day, month := periods(local)
+	_, err := tx.Exec(ctx, `UPDATE loyalty_rule_usage SET uses = CASE WHEN uses > 0 THEN uses - 1 ELSE 0 END
+		WHERE tenant_id = $1 AND customer_id = $2 AND rule_id = $3 AND period IN ('all', $4, $5)`, tenantID, customerID, ruleID, day, month)
 	return err
 }
 
