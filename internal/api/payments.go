@@ -133,8 +133,14 @@ func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false})
 		return
 	}
-	applied, err := s.db.ApplyPaymentEvent(r.Context(), sqldb.PaymentEvent{TenantID: tenantID, Provider: "stripe", EventID: ev.ID,
-		Reference: ev.Reference, Succeeded: ev.Status == payment.Succeeded, Failure: ev.FailureMessage})
+	pe := sqldb.PaymentEvent{TenantID: tenantID, Provider: "stripe", EventID: ev.ID, Reference: ev.Reference,
+		Succeeded: ev.Status == payment.Succeeded, Failure: ev.FailureMessage}
+	if pe.Succeeded {
+		if done := s.refundLatePayment(w, r, pe, ev.Amount); done {
+			return
+		}
+	}
+	applied, err := s.db.ApplyPaymentEvent(r.Context(), pe)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, context.Canceled) {
@@ -145,4 +151,46 @@ func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": applied})
+}
+
+// refundLatePayment gives back a payment that succeeded after its order
+// was cancelled unpaid: the refund goes to the provider first (its
+// idempotency key makes Stripe's retries of the event refund once), then
+// the event is recorded. It reports whether it answered the request.
+func (s *server) refundLatePayment(w http.ResponseWriter, r *http.Request, e sqldb.PaymentEvent, received int64) bool {
+	lp, err := s.db.FindLatePayment(r.Context(), e.TenantID, e.Provider, e.Reference)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
+		return true
+	}
+	if lp == nil {
+		return false
+	}
+	amount := lp.Amount
+	if received > 0 {
+		amount = received
+	}
+	pr, err := s.payerFor(r.Context(), e.TenantID)
+	var res sqldb.PayResult
+	if err == nil {
+		res, err = pr.Refund(r.Context(), sqldb.RefundRequest{Provider: e.Provider, Reference: e.Reference, Amount: amount,
+			Reason: "the order was cancelled before the payment arrived", IdempotencyKey: "late:" + lp.PaymentID})
+	}
+	if err == nil && res.Status == sqldb.PayFailed {
+		err = fmt.Errorf("the provider refused the refund of late payment %s", e.Reference)
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "stripe webhook: refunding a late payment", "err", err, "reference", e.Reference)
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the late payment could not be refunded yet; Stripe will retry"))
+		return true
+	}
+	applied, err := s.db.RecordLateRefund(r.Context(), e, *lp, amount, res.Reference)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
+		return true
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": applied, "refunded": true})
+	return true
 }

@@ -210,8 +210,12 @@ func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
 	paths := make(chan string, 16)
 	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		paths <- r.Method + " " + r.URL.Path
+		paths <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Idempotency-Key")
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/refunds" {
+			_, _ = io.WriteString(w, `{"id":"re_omo_late","object":"refund","amount":20000,"status":"succeeded","payment_intent":"pi_omo_void"}`)
+			return
+		}
 		status := "requires_action"
 		if strings.HasSuffix(r.URL.Path, "/cancel") {
 			status = "canceled"
@@ -229,19 +233,48 @@ func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
 		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
 		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
 			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
-		if got := <-paths; got != "POST /v1/payment_intents" {
+		if got := <-paths; !strings.HasPrefix(got, "POST /v1/payment_intents ") {
 			t.Fatalf("first request %s", got)
 		}
 		c := s.must(t, http.StatusOK, http.MethodPost, "/v1/orders/"+o.JSON["id"].(string)+"/cancel", sh.Secret, map[string]any{}, nil)
 		if c.JSON["status"] != "cancelled" || c.JSON["payment_status"] != "failed" {
 			t.Fatalf("cancelled awaiting order: %s", c)
 		}
-		if got := <-paths; got != "POST /v1/payment_intents/pi_omo_void/cancel" {
+		if got := <-paths; !strings.HasPrefix(got, "POST /v1/payment_intents/pi_omo_void/cancel") {
 			t.Fatalf("the payment was not voided: %s", got)
 		}
 		lvl := s.must(t, http.StatusOK, http.MethodGet, "/v1/inventory?sku=TEE-M", sh.Secret, nil, nil)
 		if !strings.Contains(string(lvl.Raw), `"reserved":0`) {
 			t.Fatalf("stock still held: %s", lvl)
+		}
+		// The shopper pays anyway (the void raced the payment): the money
+		// goes back, once, however often Stripe delivers the event.
+		payload := []byte(`{"id":"evt_omo_late","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
+			`"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_void","object":"payment_intent",` +
+			`"amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
+		hook := "/webhooks/stripe/" + id.Format(id.Tenant, sh.TenantID)
+		for i := range 2 {
+			sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+			if r := s.post(t, hook, payload, sig); r.StatusCode != http.StatusOK {
+				t.Fatalf("late payment delivery %d: %d", i, r.StatusCode)
+			}
+		}
+		if got := <-paths; !strings.HasPrefix(got, "POST /v1/refunds late:") {
+			t.Fatalf("the late payment was not refunded: %s", got)
+		}
+		select {
+		case got := <-paths:
+			t.Fatalf("a second delivery sent %s", got)
+		default:
+		}
+		after := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string), sh.Secret, nil, nil)
+		pay := after.JSON["payments"].([]any)[0].(map[string]any)
+		if pay["status"] != "refunded" || pay["captured"].(float64) != 20000 || pay["refunded"].(float64) != 20000 {
+			t.Fatalf("late payment: %v", pay)
+		}
+		evs := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string)+"/events", sh.Secret, nil, nil)
+		if !strings.Contains(string(evs.Raw), "payment.refunded_late") {
+			t.Fatalf("no fact of the late refund: %s", evs)
 		}
 	})
 }
