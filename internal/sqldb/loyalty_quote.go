@@ -61,20 +61,25 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 		return nil, noProgram()
 	}
 	m := newMember(cfg, "", tr.OccurredAt)
+	b := basketOf(tr, p.SalesChannelCode, p.LocationCode)
 	var balances MemberBalances
+	var qualifying *int64
 	if p.CustomerID != "" {
-		survivor, known, joined, b, err := quoteMember(ctx, q, p.TenantID, p.CustomerID)
+		win := quoteWindow(cfg, b.At)
+		survivor, known, joined, bal, qv, err := quoteMember(ctx, q, p.TenantID, p.CustomerID, win)
 		if err != nil {
 			return nil, err
 		}
-		tr.CustomerID, balances = survivor, b
+		tr.CustomerID, balances = survivor, bal
 		if joined {
 			m = known
 		} else {
 			m.CustomerID = survivor
 		}
+		if win.known {
+			qualifying = &qv
+		}
 	}
-	b := basketOf(tr, p.SalesChannelCode, p.LocationCode)
 	st, err := memberState(ctx, q, cfg, p.TenantID, m, b.At)
 	if err != nil {
 		return nil, err
@@ -83,7 +88,7 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 	out.AvailableAt = tr.OccurredAt.AddDate(0, 0, cfg.Program.ReturnDays(b.SalesChannel, b.Location))
 	out.Pending = out.AvailableAt.After(db.Now())
 	out.Balances = balances
-	if err := out.progress(ctx, q, cfg, p.TenantID, m, tr, b.At); err != nil {
+	if err := out.progress(ctx, q, cfg, p.TenantID, m, tr, b.At, qualifying); err != nil {
 		return nil, err
 	}
 	out.Rewards, err = db.redeemableRewards(ctx, p, out, db.Now())
@@ -115,11 +120,15 @@ func (db *DB) redeemableRewards(ctx context.Context, p QuoteParams, q *Quote, no
 }
 
 // progress fills the tier progress after the purchase.
-func (out *Quote) progress(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID string, m memberRow, tr *transaction.Transaction, at time.Time) error {
+// known is the member's qualifying value when the caller read it already.
+func (out *Quote) progress(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID string, m memberRow, tr *transaction.Transaction,
+	at time.Time, known *int64) error {
 	if out.Tier == nil {
 		return nil
 	}
-	if m.CustomerID != "" {
+	if known != nil {
+		out.QualifyingNow = *known
+	} else if m.CustomerID != "" {
 		v, err := qualifyingValue(ctx, q, cfg, tenantID, m.CustomerID, cfg.Program.Tiering.PeriodStart(at, m.JoinedAt), at)
 		if err != nil {
 			return err

@@ -4,13 +4,38 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/omo-platform/omo/internal/loyalty"
 )
+
+// qualifyingWindow is the tier window a quote sums the member's qualifying
+// value over, when it is known before the member is read (every window but
+// the membership year, which starts on the member's joining date).
+type qualifyingWindow struct {
+	column   string // spend or status_points
+	from, to string // local days, inclusive
+	known    bool
+}
+
+func quoteWindow(cfg *loyaltyConfig, at time.Time) qualifyingWindow {
+	t := cfg.Program.Tiering
+	if len(cfg.Ladder) == 0 || t.Window == loyalty.WindowMembershipYear {
+		return qualifyingWindow{column: "spend", from: "9999-12-31", to: ""}
+	}
+	col := "spend"
+	if t.Basis == loyalty.BasisStatusPoints {
+		col = "status_points"
+	}
+	return qualifyingWindow{column: col, from: t.PeriodStart(at, time.Time{}).Format("2006-01-02"), to: at.Format("2006-01-02"), known: true}
+}
 
 // quoteMember reads what a quote needs of a customer in one statement: the
 // customer its merge group survives in, that member's standing (joined
-// false when it never earned) and balances. A quote is a handful of point
-// lookups, and each statement costs more than its lookup.
-func quoteMember(ctx context.Context, q Querier, tenantID, customerID string) (survivor string, m memberRow, joined bool, b MemberBalances, err error) {
+// false when it never earned), balances, and its qualifying value over w
+// (summed over the merge group, as qualifyingValue does). A quote is a
+// handful of point lookups, and each statement costs more than its lookup.
+func quoteMember(ctx context.Context, q Querier, tenantID, customerID string, w qualifyingWindow) (survivor string, m memberRow, joined bool,
+	b MemberBalances, qualifying int64, err error) {
 	var (
 		memberID                                    *string
 		tierID, baseTierID                          *string
@@ -22,17 +47,19 @@ func quoteMember(ctx context.Context, q Querier, tenantID, customerID string) (s
 			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'available' AND owner = c.survivor_id), 0),
 			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'pending' AND owner = c.survivor_id), 0),
 			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'owed' AND owner = c.survivor_id), 0),
-			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'held' AND owner = c.survivor_id), 0)
+			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'held' AND owner = c.survivor_id), 0),
+			COALESCE((SELECT SUM(`+w.column+`) FROM loyalty_qualifying WHERE tenant_id = $1 AND day >= $3 AND day <= $4
+				AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = c.survivor_id)), 0)
 		FROM customers c LEFT JOIN loyalty_members m ON m.tenant_id = c.tenant_id AND m.customer_id = c.survivor_id
-		WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, customerID).Scan(&survivor, &memberID, &tierID, &baseTierID, &tierSince, &reviewAt,
-		&lifetime, &joinedAt, &lastActivity, &b.Available, &b.Pending, &b.Owed, &b.Held)
+		WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, customerID, w.from, w.to).Scan(&survivor, &memberID, &tierID, &baseTierID, &tierSince, &reviewAt,
+		&lifetime, &joinedAt, &lastActivity, &b.Available, &b.Pending, &b.Owed, &b.Held, &qualifying)
 	if errors.Is(err, ErrNoRows) {
-		return "", m, false, b, notFoundCustomer(customerID)
+		return "", m, false, b, 0, notFoundCustomer(customerID)
 	}
 	if err != nil || memberID == nil {
-		return survivor, m, false, b, err
+		return survivor, m, false, b, qualifying, err
 	}
 	m = memberRow{CustomerID: *memberID, TierID: *tierID, BaseTierID: *baseTierID, TierSince: tierSince.UTC(), ReviewAt: reviewAt.UTC(),
 		LifetimeEarned: *lifetime, JoinedAt: joinedAt.UTC(), LastActivityAt: lastActivity.UTC()}
-	return survivor, m, true, b, nil
+	return survivor, m, true, b, qualifying, nil
 }
