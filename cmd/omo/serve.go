@@ -58,7 +58,11 @@ func serve(ctx context.Context, env environment, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerDBMetrics(reg, db)
-	if err := startJobs(ctx, db, cfg, log, reg); err != nil {
+	payments, err := payment.NewRegistry(cfg.stripe)
+	if err != nil {
+		return err
+	}
+	if err := startJobs(ctx, db, cfg, log, reg, payments); err != nil {
 		return err
 	}
 	if cfg.pprofAddr != "" {
@@ -66,7 +70,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 			return err
 		}
 	}
-	srv, ln, err := listen(cfg, db, log, reg)
+	srv, ln, err := listen(cfg, db, log, reg, payments)
 	if err != nil {
 		_ = db.StopJobs(context.Background())
 		return err
@@ -121,7 +125,7 @@ func newLogger(env environment, level string) *slog.Logger {
 	return slog.New(api.NewLogHandler(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: l})))
 }
 
-func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Logger, reg *prometheus.Registry) error {
+func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Logger, reg *prometheus.Registry, payments *payment.Registry) error {
 	if cfg.role == "api" {
 		return db.UseJobs(sqldb.JobOptions{Logger: log})
 	}
@@ -130,7 +134,7 @@ func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Log
 	took := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "omo_job_duration_seconds", Help: "Job run time by kind."},
 		[]string{"kind"})
 	reg.MustRegister(jobs, took)
-	err := db.UseJobs(sqldb.JobOptions{Workers: job.Workers(db), Periodic: job.Periodic(), MaxWorkers: cfg.workers, Logger: log,
+	err := db.UseJobs(sqldb.JobOptions{Workers: job.WorkersWith(db, job.Options{VoidPayment: api.PaymentVoider(db, payments, log)}), Periodic: job.Periodic(), MaxWorkers: cfg.workers, Logger: log,
 		OnEvent: func(kind string, state rivertype.JobState, d time.Duration) {
 			jobs.WithLabelValues(kind, string(state)).Inc()
 			took.WithLabelValues(kind).Observe(d.Seconds())
@@ -149,7 +153,7 @@ func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Log
 	return nil
 }
 
-func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Registry) (*http.Server, net.Listener, error) {
+func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Registry, payments *payment.Registry) (*http.Server, net.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, nil, err
@@ -159,10 +163,6 @@ func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Reg
 			return errors.New("job workers are not running")
 		}
 		return nil
-	}
-	payments, err := payment.NewRegistry(cfg.stripe)
-	if err != nil {
-		return nil, nil, err
 	}
 	h := api.NewHandler(api.Deps{DB: db, Logger: log, Metrics: api.NewMetrics(reg), Gatherer: reg, Version: version,
 		Ready: ready, OpsOnly: cfg.role == "worker", Payments: payments})

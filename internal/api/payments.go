@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/omo-platform/omo/internal/apperr"
@@ -193,4 +194,20 @@ func (s *server) refundLatePayment(w http.ResponseWriter, r *http.Request, e sql
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": applied, "refunded": true})
 	return true
+}
+
+// PaymentVoider cancels a tenant's open provider payment (its Stripe
+// account included) for the jobs that cancel unpaid orders, logging what
+// fails.
+func PaymentVoider(db *sqldb.DB, reg *payment.Registry, log *slog.Logger) sqldb.VoidPayment {
+	return func(ctx context.Context, tenantID, provider, reference string) error {
+		set, err := db.CommerceSettings(ctx, tenantID)
+		if err == nil {
+			err = payer{reg: reg, stripeAccount: set.StripeAccount}.Cancel(ctx, provider, reference)
+		}
+		if err != nil {
+			log.WarnContext(ctx, "voiding the payment of a cancelled unpaid order", "reference", reference, "err", err)
+		}
+		return err
+	}
 }

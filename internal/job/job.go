@@ -16,8 +16,19 @@ import (
 	"github.com/omo-platform/omo/internal/transaction"
 )
 
+// Options are what some workers need beyond the database.
+type Options struct {
+	// VoidPayment cancels the open payment of an order cancelled unpaid
+	// at its provider; without it the orders are cancelled and a payment
+	// that succeeds later is refunded.
+	VoidPayment sqldb.VoidPayment
+}
+
 // Workers returns every worker, ready for sqldb.JobOptions.
-func Workers(db *sqldb.DB) *river.Workers {
+func Workers(db *sqldb.DB) *river.Workers { return WorkersWith(db, Options{}) }
+
+// WorkersWith is Workers with options.
+func WorkersWith(db *sqldb.DB, o Options) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &erasedWorker{db: db})
 	river.AddWorker(w, &idempotencyCleanupWorker{db: db})
@@ -28,7 +39,7 @@ func Workers(db *sqldb.DB) *river.Workers {
 	river.AddWorker(w, &loyaltyMaturityWorker{db: db})
 	river.AddWorker(w, &loyaltyExpiryWorker{db: db})
 	river.AddWorker(w, &tierReviewWorker{db: db})
-	river.AddWorker(w, &unpaidOrdersWorker{db: db})
+	river.AddWorker(w, &unpaidOrdersWorker{db: db, void: o.VoidPayment})
 	river.AddWorker(w, &reservationExpiryWorker{db: db})
 	river.AddWorker(w, &stockFactsWorker{})
 	return w

@@ -18,10 +18,11 @@ func (UnpaidOrders) Kind() string { return "orders.unpaid" }
 
 type unpaidOrdersWorker struct {
 	river.WorkerDefaults[UnpaidOrders]
-	db *sqldb.DB
+	db   *sqldb.DB
+	void sqldb.VoidPayment
 }
 
 func (w *unpaidOrdersWorker) Work(ctx context.Context, _ *river.Job[UnpaidOrders]) error {
-	_, err := w.db.CancelUnpaidOrders(ctx, w.db.Now())
+	_, err := w.db.CancelUnpaidOrders(ctx, w.db.Now(), w.void)
 	return err
 }

@@ -6,9 +6,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/catalog"
+	"github.com/omo-platform/omo/internal/id"
 	"github.com/omo-platform/omo/internal/location"
 	"github.com/omo-platform/omo/internal/order"
 	"github.com/omo-platform/omo/internal/payment"
@@ -447,6 +449,79 @@ func TestCheckout_RoutesAgainWhenTheNearestSellsOut(t *testing.T) {
 			}
 			if count[near.ID] != 2 || count[s.warehouse] != shoppers-2 {
 				t.Fatalf("orders per location: %v (store %s, warehouse %s)", count, near.ID, s.warehouse)
+			}
+			s.checkAll()
+		})
+	}
+}
+
+// walletPayer answers as Stripe does for Alipay: the shopper must finish
+// the payment elsewhere. It records the payments it is asked to void.
+type walletPayer struct {
+	offlinePayer
+	mu     sync.Mutex
+	voided []string
+}
+
+func (*walletPayer) Pay(_ context.Context, r sqldb.PayRequest) (sqldb.PayResult, error) {
+	return sqldb.PayResult{Provider: "stripe", Reference: "pi_" + r.OrderID, Status: sqldb.PayAction}, nil
+}
+
+func (w *walletPayer) void(_ context.Context, _, provider, reference string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.voided = append(w.voided, provider+":"+reference)
+	return nil
+}
+
+// TestCheckout_UnpaidOrdersAreCancelledAndVoided leaves an Alipay order
+// unpaid past the payment window: the job's sweep cancels it (stock and
+// points back), voids its PaymentIntent, and leaves a paid order alone.
+func TestCheckout_UnpaidOrdersAreCancelledAndVoided(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			s := openShop(t, e)
+			ctx := context.Background()
+			cus := s.customer("ivy.ho@gmail.com")
+			s.buy(cus, "pos", line("BAG", "bags", 1, 500000))
+			before, err := s.db.FindLoyaltyAccount(ctx, s.tenantID, cus)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wallet := &walletPayer{}
+			c := s.cart(cus, "TEE-M", 1)
+			if _, err := s.db.EditCart(ctx, s.tenantID, c.ID, func(_ *sqldb.Tx, c *order.Cart) error { c.Points = 100; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			o, _, err := s.db.CompleteCart(ctx, sqldb.CompleteParams{TenantID: s.tenantID, CartID: c.ID, Method: "alipay"}, wallet)
+			if err != nil || o.PaymentStatus != sqldb.PaymentAwaiting {
+				t.Fatalf("alipay order: %+v %v", o, err)
+			}
+			paid, _, err := s.db.CompleteCart(ctx, sqldb.CompleteParams{TenantID: s.tenantID, CartID: s.cart("", "TEE-M", 1).ID,
+				Method: "cash_on_delivery"}, s.payer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.db.CancelUnpaidOrders(ctx, s.db.Now(), wallet.void, s.tenantID); err != nil || n != 0 {
+				t.Fatalf("inside the window: %d cancelled, %v", n, err)
+			}
+			s.clock.Add(31 * time.Minute)
+			if n, err := s.db.CancelUnpaidOrders(ctx, s.db.Now(), wallet.void, s.tenantID); err != nil || n != 1 {
+				t.Fatalf("after the window: %d cancelled, %v", n, err)
+			}
+			if len(wallet.voided) != 1 || wallet.voided[0] != "stripe:pi_"+id.Format(id.Order, o.ID) {
+				t.Fatalf("voided %v", wallet.voided)
+			}
+			got, err := s.db.FindOrder(ctx, s.tenantID, o.ID)
+			if err != nil || got.Status != order.OrderCancelled || got.PaymentStatus != sqldb.PaymentFailed {
+				t.Fatalf("unpaid order after the sweep: %+v %v", got, err)
+			}
+			if still, err := s.db.FindOrder(ctx, s.tenantID, paid.ID); err != nil || still.Status == order.OrderCancelled {
+				t.Fatalf("the paid order: %+v %v", still, err)
+			}
+			after, err := s.db.FindLoyaltyAccount(ctx, s.tenantID, cus)
+			if err != nil || after.Balances.Available != before.Balances.Available || after.Balances.Held != 0 {
+				t.Fatalf("points after the sweep: %+v, before %+v (%v)", after.Balances, before.Balances, err)
 			}
 			s.checkAll()
 		})

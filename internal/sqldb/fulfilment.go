@@ -352,9 +352,15 @@ func giveBackCoupon(ctx context.Context, tx *Tx, tenantID, code, reference strin
 	return err
 }
 
+// VoidPayment cancels a provider's open payment of a tenant's order (the
+// api layer's payer, for the jobs); it logs its own failures.
+type VoidPayment func(ctx context.Context, tenantID, provider, reference string) error
+
 // CancelUnpaidOrders cancels orders whose asynchronous payment did not
-// arrive in time; the job runs it every minute.
-func (db *DB) CancelUnpaidOrders(ctx context.Context, now time.Time, only ...string) (int, error) {
+// arrive in time, and voids their open payments with void (when given),
+// so the shopper can no longer pay them; the job runs it every minute. A
+// void that fails is left to the late-payment refund (FindLatePayment).
+func (db *DB) CancelUnpaidOrders(ctx context.Context, now time.Time, void VoidPayment, only ...string) (int, error) {
 	var due [][2]string
 	q := `SELECT tenant_id, id FROM orders WHERE status = 'awaiting_payment' AND payment_due_at <= $1`
 	args := []any{now}
@@ -372,16 +378,32 @@ func (db *DB) CancelUnpaidOrders(ctx context.Context, now time.Time, only ...str
 	}
 	n := 0
 	for _, k := range due {
+		var open []Payment
 		err := db.WriteTx(ctx, func(tx *Tx) error {
+			open = nil
 			o, err := findOrder(ctx, tx, k[0], k[1], true)
 			if err != nil || o.PaymentStatus != PaymentAwaiting {
 				return err
+			}
+			for _, p := range o.Payments {
+				if p.Status == PayAction && p.Reference != "" {
+					open = append(open, p)
+				}
 			}
 			n++
 			return cancelUnpaid(ctx, tx, o, "", "the payment did not arrive in time", Actor{Actor: "system"})
 		})
 		if err != nil {
 			return n, err
+		}
+		for _, p := range open {
+			if void == nil {
+				break
+			}
+			// The order is cancelled either way; a payment that could not be
+			// voided and succeeds later is refunded (see FindLatePayment), so
+			// void reports its own failures.
+			_ = void(context.WithoutCancel(ctx), k[0], p.Provider, p.Reference)
 		}
 	}
 	return n, nil
