@@ -137,7 +137,7 @@ type EarningBody struct {
 	StatusPoints int64             `json:"status_points"`
 	Lines        []LineEarningBody `json:"lines"`
 	Awards       []AwardBody       `json:"awards"`
-	NotApplied   []RuleOutcomeBody `json:"not_applied" doc:"live rules that gave nothing, and why"`
+	NotApplied   []RuleOutcomeBody `json:"not_applied,omitempty" doc:"with ?explain=true: live rules that gave nothing, and why"`
 }
 
 // LineEarningBody is one line's eligible amount and points.
@@ -155,11 +155,17 @@ type RuleOutcomeBody struct {
 	Reason string `json:"reason"`
 }
 
-func earningBody(e loyalty.Earning) EarningBody {
+// earningBody explains an earning; explain adds every live rule that gave
+// nothing with its reason (with fifty campaigns that is most of the answer,
+// so a till asks for it only when someone wonders why).
+func earningBody(e loyalty.Earning, explain bool) EarningBody {
 	b := EarningBody{Points: e.Points, StatusPoints: e.StatusPoints, Awards: awardBodies(e.Awards),
-		Lines: make([]LineEarningBody, 0, len(e.Lines)), NotApplied: make([]RuleOutcomeBody, 0, len(e.NotApplied))}
+		Lines: make([]LineEarningBody, 0, len(e.Lines))}
 	for _, l := range e.Lines {
 		b.Lines = append(b.Lines, LineEarningBody{LineNumber: l.Number, Eligible: l.Eligible, Points: l.Points, Note: l.Note})
+	}
+	if !explain {
+		return b
 	}
 	for _, o := range e.NotApplied {
 		b.NotApplied = append(b.NotApplied, RuleOutcomeBody{RuleID: id.Format(id.Rule, o.RuleID), Name: o.Name, Reason: o.Reason})
@@ -179,14 +185,14 @@ type TransactionLoyaltyBody struct {
 	TierChanged bool         `json:"tier_changed"`
 }
 
-func transactionLoyalty(o *sqldb.LoyaltyOutcome, kind string) *TransactionLoyaltyBody {
+func transactionLoyalty(o *sqldb.LoyaltyOutcome, kind string, explain bool) *TransactionLoyaltyBody {
 	if o == nil {
 		return nil
 	}
 	b := &TransactionLoyaltyBody{EntryID: id.Format(id.Entry, o.EntryID), Points: o.Points, Pending: o.Pending,
 		Balances: balancesBody(o.Balances), Tier: tierBodyPtr(o.Tier), TierChanged: o.TierChanged}
 	if kind == transaction.KindPurchase {
-		e := earningBody(o.Earning)
+		e := earningBody(o.Earning, explain)
 		b.Earning = &e
 		if o.Points > 0 {
 			b.AvailableAt = &o.AvailableAt
@@ -253,7 +259,10 @@ type RewardOffer struct {
 	Points int64  `json:"points"`
 }
 
-type quoteInput struct{ Body QuoteRequest }
+type quoteInput struct {
+	Explain bool `query:"explain" doc:"also list every live rule that gave nothing, and why"`
+	Body    QuoteRequest
+}
 
 type quoteOutput struct{ Body QuoteBody }
 
@@ -340,7 +349,7 @@ func (s *server) quote(ctx context.Context, in *quoteInput) (*quoteOutput, error
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &quoteOutput{Body: QuoteBody{Earning: earningBody(q.Earning), Total: money.Amount{Amount: q.Totals.Total, Currency: q.Currency},
+	return &quoteOutput{Body: QuoteBody{Earning: earningBody(q.Earning, in.Explain), Total: money.Amount{Amount: q.Totals.Total, Currency: q.Currency},
 		Pending: q.Pending, AvailableAt: q.AvailableAt, Balances: balancesBody(q.Balances), Tier: tierBodyPtr(q.Tier),
 		TierAfter: tierBodyPtr(q.TierAfter), QualifyingValue: q.QualifyingThen, NextTier: tierBodyPtr(q.NextTier),
 		GapToNextTier: q.GapToNext, Rewards: rewardOffers(q.Rewards)}}, nil

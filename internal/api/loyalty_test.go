@@ -140,9 +140,16 @@ func TestLoyalty_QuoteEqualsCommit(t *testing.T) {
 			basket := randomBasket(rng, fmt.Sprint("Q-", i), customers[rng.IntN(len(customers))])
 			quoteBody := map[string]any{"customer_id": basket["customer_id"], "sales_channel": basket["sales_channel"],
 				"location": basket["location"], "occurred_at": basket["occurred_at"], "lines": basket["lines"], "tenders": basket["tenders"]}
-			q := s.must(t, http.StatusOK, http.MethodPost, "/v1/loyalty/quote", sh.Secret, quoteBody, nil)
-			r := s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions", sh.Secret, basket, nil)
+			// Half the baskets ask both calls to explain the rules that gave
+			// nothing: those reasons must agree too.
+			explain := i%2 == 1
+			query := map[bool]string{true: "?explain=true"}[explain]
+			q := s.must(t, http.StatusOK, http.MethodPost, "/v1/loyalty/quote"+query, sh.Secret, quoteBody, nil)
+			r := s.must(t, http.StatusCreated, http.MethodPost, "/v1/transactions"+query, sh.Secret, basket, nil)
 			quoted, recorded := q.JSON["earning"], r.JSON["loyalty"].(map[string]any)["earning"]
+			if _, listed := quoted.(map[string]any)["not_applied"]; listed != explain {
+				t.Fatalf("basket %d: explain=%v but not_applied listed=%v", i, explain, listed)
+			}
 			if !reflect.DeepEqual(quoted, recorded) {
 				a, _ := json.Marshal(quoted)
 				b, _ := json.Marshal(recorded)

@@ -76,7 +76,7 @@ func orderBody(o *sqldb.Order) OrderBody {
 		}
 	}
 	if o.Loyalty != nil {
-		b.Loyalty = transactionLoyalty(o.Loyalty, "purchase")
+		b.Loyalty = transactionLoyalty(o.Loyalty, "purchase", false)
 	}
 	return b
 }
@@ -389,7 +389,7 @@ func (s *server) returnOrder(ctx context.Context, in *returnInput) (*returnOutpu
 		b.Refunds[i].ID, b.Refunds[i].PaymentID = id.Format(id.Refund, b.Refunds[i].ID), id.Format(id.Payment, b.Refunds[i].PaymentID)
 	}
 	if r.Loyalty != nil {
-		b.Loyalty = transactionLoyalty(r.Loyalty, "return")
+		b.Loyalty = transactionLoyalty(r.Loyalty, "return", false)
 	}
 	return &returnOutput{Status: http.StatusCreated, Body: b}, nil
 }

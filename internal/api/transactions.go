@@ -159,7 +159,10 @@ type RecordBody struct {
 	Loyalty *TransactionLoyaltyBody `json:"loyalty,omitempty" doc:"points earned (or clawed back) and the balance after, in the same response"`
 }
 
-type recordInput struct{ Body TransactionRequest }
+type recordInput struct {
+	Explain bool `query:"explain" doc:"in the loyalty block, also list every live rule that gave nothing, and why"`
+	Body    TransactionRequest
+}
 
 type recordOutput struct {
 	Status int
@@ -259,7 +262,7 @@ func (s *server) recordTransaction(ctx context.Context, in *recordInput) (*recor
 	}
 	out := &recordOutput{Status: http.StatusCreated, Body: RecordBody{TransactionBody: transactionBody(res.Transaction),
 		Duplicate: !res.Created, CustomerCreated: res.CustomerCreated, Linked: res.Linked || res.Transaction.OriginalID != "",
-		Loyalty: transactionLoyalty(res.Loyalty, res.Transaction.Kind)}}
+		Loyalty: transactionLoyalty(res.Loyalty, res.Transaction.Kind, in.Explain)}}
 	if !res.Created {
 		out.Status = http.StatusOK
 	}
