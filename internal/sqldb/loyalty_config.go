@@ -72,6 +72,16 @@ type loyaltyConfigCache struct {
 	configs map[string]*loyaltyConfig
 }
 
+// cachedLoyaltyConfig is the config this process loaded last for the
+// tenant, nil when none; the caller must check its version against the
+// program row (as loyaltyConfigFor does) before trusting it.
+func (db *DB) cachedLoyaltyConfig(tenantID string) *loyaltyConfig {
+	c := &db.loyaltyConfigs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.configs[tenantID]
+}
+
 // loyaltyConfigFor returns the tenant's config, nil when it has no program.
 func (db *DB) loyaltyConfigFor(ctx context.Context, q Querier, tenantID string) (*loyaltyConfig, error) {
 	var version int

@@ -53,31 +53,41 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 		return nil, err
 	}
 	q := db.Read()
-	cfg, err := db.loyaltyConfigFor(ctx, q, p.TenantID)
-	if err != nil {
-		return nil, err
+	b := basketOf(tr, p.SalesChannelCode, p.LocationCode)
+	cfg := db.cachedLoyaltyConfig(p.TenantID)
+	var mq memberQuote
+	if p.CustomerID != "" && cfg != nil {
+		// The member read also returns the program's version: when it is
+		// the cached config's, the config is current and costs nothing.
+		if mq, err = readMemberQuote(ctx, q, p.TenantID, p.CustomerID, quoteWindow(cfg, b.At)); err != nil {
+			return nil, err
+		}
 	}
-	if cfg == nil {
-		return nil, noProgram()
+	if cfg == nil || (p.CustomerID != "" && mq.version != cfg.Version) || p.CustomerID == "" {
+		if cfg, err = db.loyaltyConfigFor(ctx, q, p.TenantID); err != nil {
+			return nil, err
+		}
+		if cfg == nil {
+			return nil, noProgram()
+		}
+		if p.CustomerID != "" {
+			if mq, err = readMemberQuote(ctx, q, p.TenantID, p.CustomerID, quoteWindow(cfg, b.At)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	m := newMember(cfg, "", tr.OccurredAt)
-	b := basketOf(tr, p.SalesChannelCode, p.LocationCode)
 	var balances MemberBalances
 	var qualifying *int64
 	if p.CustomerID != "" {
-		win := quoteWindow(cfg, b.At)
-		survivor, known, joined, bal, qv, err := quoteMember(ctx, q, p.TenantID, p.CustomerID, win)
-		if err != nil {
-			return nil, err
-		}
-		tr.CustomerID, balances = survivor, bal
-		if joined {
-			m = known
+		tr.CustomerID, balances = mq.survivor, mq.balances
+		if mq.joined {
+			m = mq.member
 		} else {
-			m.CustomerID = survivor
+			m.CustomerID = mq.survivor
 		}
-		if win.known {
-			qualifying = &qv
+		if mq.window.known {
+			qualifying = &mq.qualifying
 		}
 	}
 	st, err := memberState(ctx, q, cfg, p.TenantID, m, b.At)
