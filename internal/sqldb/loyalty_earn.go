@@ -89,7 +89,7 @@ func earnKey(transactionID string) string { return "earn:" + transactionID }
 // (or available at once, less what the member owes from earlier claw-backs),
 // as one lot, with every award's split over the lines kept for returns.
 func earnPurchase(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow, tr *transaction.Transaction, b loyalty.Basket, out *LoyaltyOutcome) error {
-	st, err := memberState(ctx, tx, cfg, tr.TenantID, *m, b.At)
+	st, err := memberState(ctx, tx, cfg, tr.TenantID, *m, b.At, nil)
 	if err != nil {
 		return err
 	}

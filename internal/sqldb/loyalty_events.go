@@ -35,7 +35,7 @@ func accrueEvent(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, even
 	if err != nil {
 		return err
 	}
-	st, err := memberState(ctx, tx, cfg, tenantID, m, e.Timestamp)
+	st, err := memberState(ctx, tx, cfg, tenantID, m, e.Timestamp, nil)
 	if err != nil {
 		return err
 	}

@@ -84,8 +84,10 @@ func periods(local time.Time) (day, month string) {
 }
 
 // memberState gathers what earning needs to know of a member, reading only
-// what the program's rules use.
-func memberState(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID string, m memberRow, local time.Time) (loyalty.Member, error) {
+// what the program's rules use; usage, when not nil, are the member's rule
+// counters read already (a quote reads them with the member).
+func memberState(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID string, m memberRow, local time.Time,
+	usage map[string]loyalty.RuleUsage) (loyalty.Member, error) {
 	st := loyalty.Member{}
 	if t, ok := cfg.Ladder.ByID(m.TierID); ok {
 		st.Tier = &t
@@ -103,7 +105,9 @@ func memberState(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID st
 		st.BirthMonth, st.Attributes, err = customerFacts(ctx, q, tenantID, m.CustomerID)
 	}
 	if err == nil && cfg.needs.usage {
-		st.Usage, err = ruleUsage(ctx, q, tenantID, m.CustomerID, local)
+		if st.Usage = usage; usage == nil {
+			st.Usage, err = ruleUsage(ctx, q, tenantID, m.CustomerID, local)
+		}
 	}
 	if err == nil && len(cfg.needs.budgets) > 0 {
 		st.Budgets, err = budgets(ctx, q, tenantID, cfg.needs.budgets)

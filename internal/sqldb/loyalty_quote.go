@@ -59,7 +59,7 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 	if p.CustomerID != "" && cfg != nil {
 		// The member read also returns the program's version: when it is
 		// the cached config's, the config is current and costs nothing.
-		if mq, err = readMemberQuote(ctx, q, p.TenantID, p.CustomerID, quoteWindow(cfg, b.At)); err != nil {
+		if mq, err = readMemberQuote(ctx, q, p.TenantID, p.CustomerID, quoteWindow(cfg, b.At), cfg.needs.usage, b.At); err != nil {
 			return nil, err
 		}
 	}
@@ -71,7 +71,7 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 			return nil, noProgram()
 		}
 		if p.CustomerID != "" {
-			if mq, err = readMemberQuote(ctx, q, p.TenantID, p.CustomerID, quoteWindow(cfg, b.At)); err != nil {
+			if mq, err = readMemberQuote(ctx, q, p.TenantID, p.CustomerID, quoteWindow(cfg, b.At), cfg.needs.usage, b.At); err != nil {
 				return nil, err
 			}
 		}
@@ -90,7 +90,7 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 			qualifying = &mq.qualifying
 		}
 	}
-	st, err := memberState(ctx, q, cfg, p.TenantID, m, b.At)
+	st, err := memberState(ctx, q, cfg, p.TenantID, m, b.At, mq.usage)
 	if err != nil {
 		return nil, err
 	}

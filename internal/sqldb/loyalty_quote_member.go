@@ -3,6 +3,8 @@ package sqldb
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/omo-platform/omo/internal/loyalty"
@@ -29,23 +31,50 @@ func quoteWindow(cfg *loyaltyConfig, at time.Time) qualifyingWindow {
 	return qualifyingWindow{column: col, from: t.PeriodStart(at, time.Time{}).Format("2006-01-02"), to: at.Format("2006-01-02"), known: true}
 }
 
-// quoteMember reads what a quote needs of a customer in one statement: the
-// customer its merge group survives in, that member's standing (joined
-// false when it never earned), balances, and its qualifying value over w
-// (summed over the merge group, as qualifyingValue does). A quote is a
-// handful of point lookups, and each statement costs more than its lookup.
-// It also reads the program's version (-1 without a program), so that a
-// quote can trust the config cached in this process without a statement
-// of its own.
-func quoteMember(ctx context.Context, q Querier, tenantID, customerID string, w qualifyingWindow) (survivor string, m memberRow, joined bool,
-	b MemberBalances, qualifying int64, version int, err error) {
+// memberQuote is what a quote needs of a customer, read in one statement
+// by readMemberQuote: the customer its merge group survives in, that
+// member's standing (joined false when it never earned), balances, its
+// qualifying value over the window (summed over the merge group, as
+// qualifyingValue does), its rule usage counters of the sale's periods
+// when the rules have limits, and the program's version (-1 without a
+// program), so that a quote can trust the config cached in this process
+// without a statement of its own. A quote is a handful of point lookups,
+// and each statement costs more than its lookup.
+type memberQuote struct {
+	survivor   string
+	member     memberRow
+	joined     bool
+	balances   MemberBalances
+	qualifying int64
+	usage      map[string]loyalty.RuleUsage // nil when not read
+	version    int
+	window     qualifyingWindow
+}
+
+// usageSeparators split the usage counters folded into one text column:
+// rule ids and periods ("all", "d:2026-11-20", "m:2026-11") hold neither.
+const usageRowSep, usageFieldSep = ";", "|"
+
+func readMemberQuote(ctx context.Context, q Querier, tenantID, customerID string, w qualifyingWindow, usage bool, local time.Time) (memberQuote, error) {
+	mq := memberQuote{window: w}
 	var (
-		memberID                                    *string
-		tierID, baseTierID                          *string
+		memberID, tierID, baseTierID, counters      *string
 		tierSince, reviewAt, joinedAt, lastActivity *time.Time
 		lifetime                                    *int64
 	)
-	err = q.QueryRow(ctx, `SELECT c.survivor_id, m.customer_id, m.tier_id, m.base_tier_id, m.tier_since, m.review_at, m.lifetime_earned,
+	args := []any{tenantID, customerID, w.from, w.to}
+	usageColumn := `NULL`
+	if usage {
+		day, month := periods(local)
+		args = append(args, day, month) // only then: PostgreSQL wants a type for every parameter
+		agg := `group_concat(rule_id || '|' || period || '|' || uses, ';')`
+		if engineOf(q) == Postgres {
+			agg = `string_agg(rule_id || '|' || period || '|' || uses, ';')`
+		}
+		usageColumn = `(SELECT ` + agg + ` FROM loyalty_rule_usage WHERE tenant_id = $1 AND customer_id = c.survivor_id
+			AND period IN ('all', $5, $6))`
+	}
+	err := q.QueryRow(ctx, `SELECT c.survivor_id, m.customer_id, m.tier_id, m.base_tier_id, m.tier_since, m.review_at, m.lifetime_earned,
 			m.joined_at, m.last_activity_at,
 			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'available' AND owner = c.survivor_id), 0),
 			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'pending' AND owner = c.survivor_id), 0),
@@ -53,35 +82,54 @@ func quoteMember(ctx context.Context, q Querier, tenantID, customerID string, w 
 			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'held' AND owner = c.survivor_id), 0),
 			COALESCE((SELECT SUM(`+w.column+`) FROM loyalty_qualifying WHERE tenant_id = $1 AND day >= $3 AND day <= $4
 				AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = c.survivor_id)), 0),
-			COALESCE((SELECT version FROM loyalty_programs WHERE tenant_id = $1), -1)
+			COALESCE((SELECT version FROM loyalty_programs WHERE tenant_id = $1), -1),
+			`+usageColumn+`
 		FROM customers c LEFT JOIN loyalty_members m ON m.tenant_id = c.tenant_id AND m.customer_id = c.survivor_id
-		WHERE c.tenant_id = $1 AND c.id = $2`, tenantID, customerID, w.from, w.to).Scan(&survivor, &memberID, &tierID, &baseTierID, &tierSince, &reviewAt,
-		&lifetime, &joinedAt, &lastActivity, &b.Available, &b.Pending, &b.Owed, &b.Held, &qualifying, &version)
+		WHERE c.tenant_id = $1 AND c.id = $2`, args...).Scan(&mq.survivor, &memberID, &tierID,
+		&baseTierID, &tierSince, &reviewAt, &lifetime, &joinedAt, &lastActivity, &mq.balances.Available, &mq.balances.Pending,
+		&mq.balances.Owed, &mq.balances.Held, &mq.qualifying, &mq.version, &counters)
 	if errors.Is(err, ErrNoRows) {
-		return "", m, false, b, 0, 0, notFoundCustomer(customerID)
+		return mq, notFoundCustomer(customerID)
 	}
-	if err != nil || memberID == nil {
-		return survivor, m, false, b, qualifying, version, err
+	if err != nil {
+		return mq, err
 	}
-	m = memberRow{CustomerID: *memberID, TierID: *tierID, BaseTierID: *baseTierID, TierSince: tierSince.UTC(), ReviewAt: reviewAt.UTC(),
-		LifetimeEarned: *lifetime, JoinedAt: joinedAt.UTC(), LastActivityAt: lastActivity.UTC()}
-	return survivor, m, true, b, qualifying, version, nil
+	if usage {
+		mq.usage = parseUsage(counters)
+	}
+	if memberID != nil {
+		mq.joined = true
+		mq.member = memberRow{CustomerID: *memberID, TierID: *tierID, BaseTierID: *baseTierID, TierSince: tierSince.UTC(), ReviewAt: reviewAt.UTC(),
+			LifetimeEarned: *lifetime, JoinedAt: joinedAt.UTC(), LastActivityAt: lastActivity.UTC()}
+	}
+	return mq, nil
 }
 
-// memberQuote is what quoteMember read, with the window it summed over.
-type memberQuote struct {
-	survivor   string
-	member     memberRow
-	joined     bool
-	balances   MemberBalances
-	qualifying int64
-	version    int
-	window     qualifyingWindow
-}
-
-func readMemberQuote(ctx context.Context, q Querier, tenantID, customerID string, w qualifyingWindow) (memberQuote, error) {
-	mq := memberQuote{window: w}
-	var err error
-	mq.survivor, mq.member, mq.joined, mq.balances, mq.qualifying, mq.version, err = quoteMember(ctx, q, tenantID, customerID, w)
-	return mq, err
+// parseUsage reads the folded usage counters as ruleUsage returns them.
+func parseUsage(counters *string) map[string]loyalty.RuleUsage {
+	out := map[string]loyalty.RuleUsage{}
+	if counters == nil || *counters == "" {
+		return out
+	}
+	for _, row := range strings.Split(*counters, usageRowSep) {
+		f := strings.Split(row, usageFieldSep)
+		if len(f) != 3 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil {
+			continue
+		}
+		u := out[f[0]]
+		switch {
+		case f[1] == "all":
+			u.Total = n
+		case strings.HasPrefix(f[1], "d:"):
+			u.Day = n
+		default:
+			u.Month = n
+		}
+		out[f[0]] = u
+	}
+	return out
 }
