@@ -117,36 +117,11 @@ func (db *DB) CompleteCart(ctx context.Context, p CompleteParams, payer Payer) (
 	}
 	o := newOrder(&c, priced, plan)
 	o.tenant, o.paymentWindow = t, time.Duration(max(settings.PaymentMinutes, 1))*time.Minute
-	pay, err := db.pay(ctx, payer, p, o)
-	if err == nil && c.Exchange != nil && pay.Status == PayAction {
-		// The exchanged items come back when the order is placed; a
-		// payment that may still fail would leave them returned for an
-		// order that never happens.
-		err = apperr.New(apperr.Conflict, "an exchange's difference must be paid at once (card without a redirect, or in store), not by %s", p.Method)
-	}
+	pay, err := db.payExchange(ctx, payer, p, &c, o)
 	if err != nil {
-		if pay.Reference != "" && pay.Status == PayAction {
-			_ = payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference)
-		}
 		return nil, false, err
 	}
-	for attempt := 1; ; attempt++ {
-		err = db.WriteTx(ctx, func(tx *Tx) error {
-			o.Shipments, o.Payments, o.Loyalty, o.Exchange, o.exchangeReturn = nil, nil, nil, nil, nil
-			return placeOrder(ctx, tx, p, &c, priced, o, pay)
-		})
-		var short *StockShortage
-		if err == nil || attempt == maxRoutings || !errors.As(err, &short) {
-			break
-		}
-		// Other orders took the units routing counted on between its read
-		// and this write: route again on the stock left (another location
-		// may have them). Each retry follows someone else's reservation, so
-		// a few suffice; totals do not depend on where the goods come from.
-		if o.Routing, err = db.routeCart(ctx, &c); err != nil {
-			break
-		}
-	}
+	err = db.placeRouted(ctx, p, &c, priced, o, pay)
 	if err == nil {
 		if pay.Status == PayAction {
 			o.NextAction = &pay
@@ -169,6 +144,41 @@ func (db *DB) CompleteCart(ctx context.Context, p CompleteParams, payer Payer) (
 		return nil, false, apperr.New(apperr.Conflict, "the cart changed while it was being completed; review it and complete again")
 	}
 	return nil, false, err
+}
+
+// payExchange takes the payment (db.pay), refusing for an exchange a
+// payment that may still fail: the exchanged items come back when the
+// order is placed, and would stay returned for an order that never happens.
+func (db *DB) payExchange(ctx context.Context, payer Payer, p CompleteParams, c *order.Cart, o *Order) (PayResult, error) {
+	pay, err := db.pay(ctx, payer, p, o)
+	if err == nil && c.Exchange != nil && pay.Status == PayAction {
+		err = apperr.New(apperr.Conflict, "an exchange's difference must be paid at once (card without a redirect, or in store), not by %s", p.Method)
+		if pay.Reference != "" {
+			_ = payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference)
+		}
+	}
+	return pay, err
+}
+
+// placeRouted places the order in one write transaction. When other
+// orders took the units routing counted on between its read and this
+// write, it routes the cart again on the stock left (another location may
+// have them) and retries: each retry follows someone else's reservation,
+// so a few suffice, and totals do not depend on where the goods come from.
+func (db *DB) placeRouted(ctx context.Context, p CompleteParams, c *order.Cart, priced *PricedCart, o *Order, pay PayResult) error {
+	for attempt := 1; ; attempt++ {
+		err := db.WriteTx(ctx, func(tx *Tx) error {
+			o.Shipments, o.Payments, o.Loyalty, o.Exchange, o.exchangeReturn = nil, nil, nil, nil, nil
+			return placeOrder(ctx, tx, p, c, priced, o, pay)
+		})
+		var short *StockShortage
+		if err == nil || attempt == maxRoutings || !errors.As(err, &short) {
+			return err
+		}
+		if o.Routing, err = db.routeCart(ctx, c); err != nil {
+			return err
+		}
+	}
 }
 
 func readyToComplete(c *order.Cart) error {
