@@ -48,18 +48,20 @@ func accrue(ctx context.Context, tx *Tx, tr *transaction.Transaction, p RecordPa
 	if err != nil || cfg == nil {
 		return nil, err
 	}
-	m, err := ensureMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt)
-	if err != nil {
-		return nil, err
-	}
 	out := &LoyaltyOutcome{}
-	before := m.TierID
+	var m memberRow
 	if tr.Kind == transaction.KindPurchase {
 		// A purchase only adds to the balances read here; a return's
 		// claw-back is read back after it is posted.
-		if out.Balances, err = memberBalances(ctx, tx, tr.TenantID, tr.CustomerID); err != nil {
-			return nil, err
-		}
+		m, out.Balances, err = ensureMemberBalances(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt)
+	} else {
+		m, err = ensureMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	before := m.TierID
+	if tr.Kind == transaction.KindPurchase {
 		err = earnPurchase(ctx, tx, cfg, &m, tr, basketOf(tr, p.SalesChannelCode, p.LocationCode), out)
 	} else {
 		err = clawbackReturn(ctx, tx, cfg, &m, tr, basketOf(tr, p.SalesChannelCode, p.LocationCode), link, out)
