@@ -336,6 +336,7 @@ func TestCheckout_CouponComesBackWithTheWholeOrder(t *testing.T) {
 			if o.Totals.Total != 35000 {
 				t.Fatalf("total with the coupon: %d", o.Totals.Total)
 			}
+			o = s.deliver(o)
 			state := func() string {
 				cp, err := s.db.FindCouponByCode(ctx, s.tenantID, code)
 				if err != nil {

@@ -58,6 +58,9 @@ func checkExchange(o *Order, c order.Cart) (int64, error) {
 		return 0, apperr.Field(at, "the order was paid in "+o.Currency+", the cart is in "+c.Currency, id.Format(id.Order, o.ID))
 	}
 	worth, err := order.CheckReturn(returnableLines(o), c.Exchange.ReturnLines())
+	if err == nil {
+		err = checkReceived(o, c.Exchange.ReturnLines(), "body")
+	}
 	if e, ok := apperr.As(err); ok {
 		for i := range e.Fields {
 			e.Fields[i].Location = strings.Replace(e.Fields[i].Location, "body.", "cart.exchange.", 1)

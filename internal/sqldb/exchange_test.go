@@ -10,7 +10,8 @@ import (
 	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
 )
 
-// bought completes a web cart of one SKU for a customer, paid at the POS.
+// bought completes a web cart of one SKU for a customer, paid at the POS,
+// and delivers it.
 func (s *shop) bought(cus, sku string) *sqldb.Order {
 	s.t.Helper()
 	c := s.cart(cus, sku, 1)
@@ -18,6 +19,20 @@ func (s *shop) bought(cus, sku string) *sqldb.Order {
 		PaymentMethod: "R1-1"}, s.payer)
 	if err != nil {
 		s.t.Fatal(err)
+	}
+	return s.deliver(o)
+}
+
+// deliver ships every shipment of an order and delivers it.
+func (s *shop) deliver(o *sqldb.Order) *sqldb.Order {
+	s.t.Helper()
+	for _, sh := range o.Shipments {
+		for _, to := range []string{order.Picking, order.Packed, order.Shipped, order.Delivered} {
+			var err error
+			if o, err = s.db.MoveShipment(context.Background(), sqldb.ShipmentMove{TenantID: s.tenantID, ShipmentID: sh.ID, To: to}, s.payer); err != nil {
+				s.t.Fatalf("→ %s: %v", to, err)
+			}
+		}
 	}
 	return o
 }
@@ -97,7 +112,9 @@ func TestExchange_ForADearerSize(t *testing.T) {
 			if _, err := s.db.PriceCart(ctx, s.exchangeCart(cus, "TEE-L", first)); !apperr.Is(err, apperr.Invalid) {
 				t.Fatalf("exchanging returned units again: %v", err)
 			}
-			// Return the new tee: the credit goes back to the first order's tender.
+			// Return the new tee once delivered: the credit goes back to the
+			// first order's tender.
+			o = s.deliver(o)
 			r, err := s.db.ReturnOrder(ctx, sqldb.ReturnParams{TenantID: s.tenantID, OrderID: o.ID, LocationID: s.warehouse,
 				Lines: []sqldb.ReturnItem{{LineNo: 1, Quantity: 1, Restock: true}}}, s.payer)
 			if err != nil {
@@ -188,6 +205,36 @@ func TestExchange_Refused(t *testing.T) {
 			if !ok || e.Kind != apperr.Invalid || len(e.Fields) == 0 || e.Fields[0].Location != tc.at {
 				t.Fatalf("got %v, want a field error at %s", err, tc.at)
 			}
+		})
+	}
+}
+
+// TestReturn_OnlyWhatReachedTheCustomer refuses a return and an exchange
+// of units still in the warehouse (they are cancelled, not returned), and
+// takes them once delivered.
+func TestReturn_OnlyWhatReachedTheCustomer(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			s := openShop(t, e)
+			ctx := context.Background()
+			cus := s.customer("lou.ng@gmail.com")
+			c := s.cart(cus, "TEE-M", 1)
+			o, _, err := s.db.CompleteCart(ctx, sqldb.CompleteParams{TenantID: s.tenantID, CartID: c.ID, Method: "paid_at_pos", PaymentMethod: "R1-3"}, s.payer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := sqldb.ReturnParams{TenantID: s.tenantID, OrderID: o.ID, LocationID: s.warehouse, Lines: []sqldb.ReturnItem{{LineNo: 1, Quantity: 1, Restock: true}}}
+			if _, err := s.db.ReturnOrder(ctx, back, s.payer); !apperr.Is(err, apperr.Invalid) {
+				t.Fatalf("returning an undelivered tee: %v", err)
+			}
+			if _, err := s.db.PriceCart(ctx, s.exchangeCart(cus, "TEE-L", o)); !apperr.Is(err, apperr.Invalid) {
+				t.Fatalf("exchanging an undelivered tee: %v", err)
+			}
+			s.deliver(o)
+			if r, err := s.db.ReturnOrder(ctx, back, s.payer); err != nil || r.RefundTotal != 20000 {
+				t.Fatalf("returning the delivered tee: %+v %v", r, err)
+			}
+			s.checkAll()
 		})
 	}
 }

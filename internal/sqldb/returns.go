@@ -140,6 +140,11 @@ func returnTx(ctx context.Context, tx *Tx, t tenant.Tenant, p ReturnParams, r *R
 	if err != nil {
 		return err
 	}
+	if r.Via != "cancellation" {
+		if err := checkReceived(o, ret, "body"); err != nil {
+			return err
+		}
+	}
 	if x := p.exchange; x != nil {
 		if x.credit > worth {
 			return errCartMoved
@@ -185,6 +190,42 @@ func returnTx(ctx context.Context, tx *Tx, t tenant.Tenant, p ReturnParams, r *R
 		facts["exchange_order_id"], facts["exchange_credit"] = id.Format(id.Order, r.ExchangeOrderID), r.ExchangeCredit
 	}
 	return recordOrderEvent(ctx, tx, o.TenantID, o.ID, "order.returned", p.Actor, facts)
+}
+
+// checkReceived refuses bringing back units that never reached the
+// customer: a line's units come back only out of shipments that left
+// their location (shipped, delivered, picked up), less those already back
+// from them. Units that have not left are cancelled, not returned.
+func checkReceived(o *Order, ret []order.ReturnLine, base string) error {
+	left, cancelled := map[int]int64{}, map[int]int64{}
+	for _, s := range o.Shipments {
+		for _, l := range s.Lines {
+			switch s.Status {
+			case order.Shipped, order.Delivered, order.PickedUp:
+				left[l.LineNo] += l.Quantity
+			case order.Cancelled:
+				cancelled[l.LineNo] += l.Quantity
+			}
+		}
+	}
+	asked := map[int]int64{}
+	var fs []apperr.FieldError
+	for i, r := range ret {
+		if r.LineNo < 1 || r.LineNo > len(o.Lines) {
+			continue // CheckReturn names it
+		}
+		asked[r.LineNo] += r.Quantity
+		back := o.Lines[r.LineNo-1].Returned - cancelled[r.LineNo]
+		if back+asked[r.LineNo] > left[r.LineNo] {
+			fs = append(fs, apperr.FieldError{Location: fmt.Sprintf("%s.lines[%d].quantity", base, i), Value: r.Quantity,
+				Message: fmt.Sprintf("line %d: %d units have reached the customer and %d of them are back already; units that have not left are cancelled, not returned",
+					r.LineNo, left[r.LineNo], back)})
+		}
+	}
+	if fs != nil {
+		return apperr.Fields(fs...)
+	}
+	return nil
 }
 
 func allReturned(o *Order) bool {
