@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/omo-platform/omo/internal/apperr"
 	"github.com/omo-platform/omo/internal/auth"
 	"github.com/omo-platform/omo/internal/id"
 	"github.com/omo-platform/omo/internal/order"
@@ -410,6 +411,18 @@ func (s *server) putCommerceSettings(ctx context.Context, in *settingsInput) (*s
 	p, err := principal(ctx, auth.ScopeOrdersWrite)
 	if err != nil {
 		return nil, s.problem(ctx, err)
+	}
+	current, err := s.db.CommerceSettings(ctx, p.TenantID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	if in.Body.StripeAccount != current.StripeAccount {
+		// Where the brand's money lands is not a till's business: a key
+		// that sells must not be able to redirect payouts.
+		if _, err := principal(ctx, auth.ScopeTenantWrite); err != nil {
+			return nil, s.problem(ctx, apperr.New(apperr.Forbidden, "changing the Stripe account (body.stripe_account) needs a key with the %s scope",
+				auth.ScopeTenantWrite))
+		}
 	}
 	st, err := s.db.PutCommerceSettings(ctx, p.TenantID, in.Body)
 	if err != nil {

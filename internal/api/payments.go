@@ -113,6 +113,12 @@ func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, err := st.ParseWebhook(payload, r.Header.Get("Stripe-Signature"))
+	if errors.Is(err, payment.ErrUnhandledEvent) {
+		// Signed, but of a type OMO does not apply: acknowledge it, or
+		// Stripe would retry it for days.
+		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false})
+		return
+	}
 	if err != nil {
 		writeProblem(w, newProblem(http.StatusBadRequest, err.Error()))
 		return
@@ -142,6 +148,9 @@ func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	applied, err := s.db.ApplyPaymentEvent(r.Context(), pe)
+	if errors.Is(err, sqldb.ErrLatePayment) && s.refundLatePayment(w, r, pe, ev.Amount) {
+		return // cancelled between the check above and the event: refunded now
+	}
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, context.Canceled) {
@@ -177,6 +186,11 @@ func (s *server) refundLatePayment(w http.ResponseWriter, r *http.Request, e sql
 	if err == nil {
 		res, err = pr.Refund(r.Context(), sqldb.RefundRequest{Provider: e.Provider, Reference: e.Reference, Amount: amount,
 			Reason: "the order was cancelled before the payment arrived", IdempotencyKey: "late:" + lp.PaymentID})
+	}
+	if errors.Is(err, payment.ErrAlreadyRefunded) {
+		// Refunded in full already (the order's cancel refunded a payment
+		// that had just succeeded): record it as refunded.
+		res, err = sqldb.PayResult{Provider: e.Provider, Reference: "already refunded", Status: sqldb.PaySucceeded}, nil
 	}
 	if err == nil && res.Status == sqldb.PayFailed {
 		err = fmt.Errorf("the provider refused the refund of late payment %s", e.Reference)

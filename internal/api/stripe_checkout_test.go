@@ -165,6 +165,9 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 		if !strings.Contains(string(bad.Raw), "body.stripe_account") {
 			t.Fatalf("the problem does not name the field: %s", bad)
 		}
+		till := s.must(t, http.StatusCreated, http.MethodPost, "/v1/keys", sh.Secret, map[string]any{"scopes": []string{"orders:read", "orders:write"}}, nil)
+		assertProblem(t, s.do(t, http.MethodPut, "/v1/commerce/settings", till.JSON["secret"].(string),
+			map[string]any{"shipping": []any{}, "stripe_account": "acct_1Thief"}, nil), http.StatusForbidden)
 		s.must(t, http.StatusOK, http.MethodPut, "/v1/commerce/settings", sh.Secret, map[string]any{"shipping": []any{}, "stripe_account": "acct_1OmoBrandHK"}, nil)
 		cart := s.openCart(t, sh)
 		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
@@ -193,6 +196,11 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 		}
 		if r := s.post(t, hook, event("acct_1OmoBrandHK"), sign(event("acct_1OmoBrandHK"))); r.StatusCode != http.StatusOK {
 			t.Fatalf("the brand's own event: %d", r.StatusCode)
+		}
+		other := []byte(`{"id":"evt_omo_other","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
+			`"pending_webhooks":1,"type":"customer.created","data":{"object":{"id":"cus_1","object":"customer"}}}`)
+		if r := s.post(t, hook, other, sign(other)); r.StatusCode != http.StatusOK {
+			t.Fatalf("an event type OMO does not apply must be acknowledged, got %d", r.StatusCode)
 		}
 		paid := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string), sh.Secret, nil, nil)
 		if paid.JSON["payment_status"] != "paid" {
@@ -275,6 +283,52 @@ func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
 		evs := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string)+"/events", sh.Secret, nil, nil)
 		if !strings.Contains(string(evs.Raw), "payment.refunded_late") {
 			t.Fatalf("no fact of the late refund: %s", evs)
+		}
+	})
+}
+
+// TestCheckout_LatePaymentAlreadyRefunded: the order's cancel found the
+// PaymentIntent just succeeded and refunded it in full; Stripe then
+// refuses the late-payment refund as already refunded, and the event is
+// recorded as refunded instead of failing for days.
+func TestCheckout_LatePaymentAlreadyRefunded(t *testing.T) {
+	t.Parallel()
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/refunds" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":{"type":"invalid_request_error","code":"charge_already_refunded","message":"Charge ch_1 has already been refunded."}}`)
+			return
+		}
+		status := "requires_action"
+		if strings.HasSuffix(r.URL.Path, "/cancel") {
+			status = "canceled"
+		}
+		_, _ = io.WriteString(w, `{"id":"pi_omo_twice","object":"payment_intent","amount":20000,"currency":"hkd","status":"`+status+`",`+
+			`"client_secret":"pi_omo_twice_secret_1","payment_method_types":["alipay"],`+
+			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_twice"}}}`)
+	}))
+	t.Cleanup(peer.Close)
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		s := stripeServer(t, db, peer.URL)
+		sh := s.newShop(t)
+		s.catalogShop(t, sh)
+		cart := s.openCart(t, sh)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
+		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/orders/"+o.JSON["id"].(string)+"/cancel", sh.Secret, map[string]any{}, nil)
+		payload := []byte(`{"id":"evt_omo_twice","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
+			`"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_twice","object":"payment_intent",` +
+			`"amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
+		sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+		if r := s.post(t, "/webhooks/stripe/"+id.Format(id.Tenant, sh.TenantID), payload, sig); r.StatusCode != http.StatusOK {
+			t.Fatalf("late payment refunded already: %d", r.StatusCode)
+		}
+		after := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string), sh.Secret, nil, nil)
+		if pay := after.JSON["payments"].([]any)[0].(map[string]any); pay["status"] != "refunded" || pay["refunded"].(float64) != 20000 {
+			t.Fatalf("late payment: %v", pay)
 		}
 	})
 }

@@ -213,6 +213,11 @@ type Provider interface {
 // failed on its side: the payment's outcome is unknown.
 var ErrUnavailable = errors.New("payment provider unavailable")
 
+// ErrAlreadyRefunded marks a refund the provider refused because the
+// payment is refunded in full already (by an earlier cancel, say): the
+// money is back, there is nothing left to do.
+var ErrAlreadyRefunded = errors.New("payment already refunded in full")
+
 func validateRefund(r Refund) error {
 	var fields []apperr.FieldError
 	if strings.TrimSpace(r.Reference) == "" {

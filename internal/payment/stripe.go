@@ -297,6 +297,8 @@ func classify(what string, err error) error {
 		return fmt.Errorf("stripe %s: %w: %w", what, ErrUnavailable, se)
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return fmt.Errorf("stripe %s: the API key was refused (check the Stripe secret key): %w", what, se)
+	case se.Code == stripe.ErrorCodeChargeAlreadyRefunded:
+		return &apperr.Error{Kind: apperr.Conflict, Message: "the payment is refunded in full already", Err: fmt.Errorf("%w: %w", ErrAlreadyRefunded, se)}
 	case se.Type == stripe.ErrorTypeIdempotency:
 		return &apperr.Error{Kind: apperr.Conflict, Message: "this idempotency key was already used for a different payment request", Err: se}
 	case what != "payment":

@@ -185,6 +185,11 @@ func (db *DB) PickList(ctx context.Context, tenantID, locationID string) ([]Pick
 	return out, err
 }
 
+// ErrLatePayment is ApplyPaymentEvent's answer to a success for an order
+// cancelled unpaid meanwhile: nothing is applied or recorded, and the
+// money must go back (FindLatePayment, RecordLateRefund).
+var ErrLatePayment = errors.New("sqldb: the payment succeeded after its order was cancelled")
+
 // PaymentEvent is a provider's asynchronous word on a payment (a webhook).
 type PaymentEvent struct {
 	TenantID, Provider, EventID, Reference string
@@ -218,6 +223,9 @@ func (db *DB) ApplyPaymentEvent(ctx context.Context, e PaymentEvent) (bool, erro
 			return err
 		}
 		o, err := findOrder(ctx, tx, e.TenantID, orderID, true)
+		if err == nil && e.Succeeded && o.PaymentStatus == PaymentFailed {
+			return ErrLatePayment // not consumed: the caller refunds it (FindLatePayment) and records it then
+		}
 		if err != nil || o.PaymentStatus != PaymentAwaiting {
 			return err
 		}
