@@ -204,3 +204,28 @@ func cancelWhatIsLeft(t *testing.T, s *server) {
 		t.Fatalf("the cancelled tee is still reserved: %s", lvl)
 	}
 }
+
+func TestOrders_CancellingEverythingRefundsTheDelivery(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		t.Parallel()
+		s := newServer(t, db)
+		sh := s.newShop(t)
+		s.catalogShop(t, sh)
+		s.must(t, http.StatusOK, http.MethodPut, "/v1/commerce/settings", sh.Secret, map[string]any{
+			"shipping": []map[string]any{{"method": "click_collect", "currency": "HKD", "amount": 5000}}}, nil)
+		cart := s.openCart(t, sh)
+		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1}, nil)
+		s.must(t, http.StatusOK, http.MethodPut, "/v1/carts/"+cart+"/delivery", sh.Secret, map[string]any{"method": "click_collect",
+			"location_id": sh.LocationID}, nil)
+		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+			map[string]any{"payment": map[string]any{"method": "paid_at_pos", "payment_method": "R1-5"}}, nil)
+		if o.JSON["totals"].(map[string]any)["total"].(float64) != 25000 {
+			t.Fatalf("order with delivery: %s", o)
+		}
+		c := s.must(t, http.StatusOK, http.MethodPost, "/v1/orders/"+o.JSON["id"].(string)+"/cancel", sh.Secret, map[string]any{}, nil)
+		if c.JSON["refunded"].(float64) != 25000 || c.JSON["status"] != "cancelled" || c.JSON["payment_status"] != "refunded" {
+			t.Fatalf("a cancelled order keeps part of its money: %s", c)
+		}
+	})
+}

@@ -47,7 +47,10 @@ type Return struct {
 	CouponsReturned []string `json:"coupons_returned,omitempty"`
 	// ExchangeCredit is what the items paid of the exchange order they
 	// came back for; the rest of their worth is in RefundTotal.
-	ExchangeCredit  int64           `json:"exchange_credit,omitempty"`
+	ExchangeCredit int64 `json:"exchange_credit,omitempty"`
+	// ShippingRefund is the delivery charge refunded with the last
+	// shipment of an order cancelled before anything reached the customer.
+	ShippingRefund  int64           `json:"shipping_refund,omitempty"`
 	ExchangeOrderID string          `json:"exchange_order_id,omitempty"`
 	Loyalty         *LoyaltyOutcome `json:"-"`
 	CreatedAt       time.Time       `json:"created_at"`
@@ -152,7 +155,15 @@ func returnTx(ctx context.Context, tx *Tx, t tenant.Tenant, p ReturnParams, r *R
 		r.ExchangeCredit, r.ExchangeOrderID = x.credit, x.orderID
 		o.Exchanged += x.credit
 	}
-	if err := refundTenders(ctx, tx, o, r, worth-r.ExchangeCredit, p.Actor); err != nil {
+	if r.Via == "cancellation" && everyShipmentCancelled(o) {
+		// Nothing of the order reaches the customer: the delivery charge
+		// goes back with the last cancelled shipment.
+		r.ShippingRefund = o.Totals.Total
+		for _, l := range o.Lines {
+			r.ShippingRefund -= l.Total
+		}
+	}
+	if err := refundTenders(ctx, tx, o, r, worth-r.ExchangeCredit+r.ShippingRefund, p.Actor); err != nil {
 		return err
 	}
 	if err := restock(ctx, tx, o, p, r.ID); err != nil {
@@ -161,7 +172,7 @@ func returnTx(ctx context.Context, tx *Tx, t tenant.Tenant, p ReturnParams, r *R
 	for _, l := range p.Lines {
 		o.Lines[l.LineNo-1].Returned += l.Quantity
 	}
-	o.Refunded += worth - r.ExchangeCredit
+	o.Refunded += worth - r.ExchangeCredit + r.ShippingRefund
 	o.PaymentStatus = refundedStatus(o)
 	if allReturned(o) {
 		// Everything came back: the coupons the order used can be used
@@ -226,6 +237,15 @@ func checkReceived(o *Order, ret []order.ReturnLine, base string) error {
 		return apperr.Fields(fs...)
 	}
 	return nil
+}
+
+func everyShipmentCancelled(o *Order) bool {
+	for _, s := range o.Shipments {
+		if s.Status != order.Cancelled {
+			return false
+		}
+	}
+	return len(o.Shipments) > 0
 }
 
 func allReturned(o *Order) bool {
@@ -389,6 +409,11 @@ func recordOrderReturn(ctx context.Context, tx *Tx, t tenant.Tenant, o *Order, p
 	}
 	if r.ExchangeCredit > 0 {
 		rp.Tenders = append(rp.Tenders, transaction.Tender{Type: "store_credit", Amount: r.ExchangeCredit})
+	}
+	if r.ShippingRefund > 0 {
+		t := o.Totals
+		rp.Lines = append(rp.Lines, transaction.Line{SKU: "DELIVERY", Name: "Delivery", Category: "delivery", Quantity: 1,
+			UnitPrice: t.Shipping, Discount: t.ShippingDiscount, Tax: t.ShippingTax, OriginalLine: len(o.Lines) + 1})
 	}
 	totals, claims, err := checkRecord(&rp, t, tx.Now())
 	if err != nil {
