@@ -229,6 +229,7 @@ func (s *server) orderRoutes() {
 	huma.Register(s.api, huma.Operation{OperationID: "put-commerce-settings", Method: http.MethodPut, Path: "/v1/commerce/settings",
 		Summary: "Set shipping rates, promotions and tax", Tags: tags}, s.putCommerceSettings)
 	s.mux.HandleFunc("POST /webhooks/stripe/{tenant}", s.stripeWebhook)
+	s.mux.HandleFunc("POST /webhooks/stripe", s.stripeConnectWebhook)
 }
 
 func (s *server) completeCart(ctx context.Context, in *completeInput) (*orderOutput, error) {

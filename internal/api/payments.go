@@ -32,10 +32,15 @@ func (s *server) payerFor(ctx context.Context, tenantID string) (payer, error) {
 	return payer{reg: s.payer.reg, stripeAccount: set.StripeAccount}, nil
 }
 
-// forTenant gives the tenant's view of a provider.
-func (p payer) forTenant(prov payment.Provider) payment.Provider {
-	if st, ok := prov.(*payment.Stripe); ok && p.stripeAccount != "" {
-		return st.ForAccount(p.stripeAccount)
+// forTenant gives the tenant's view of a provider: for new payments.
+func (p payer) forTenant(prov payment.Provider) payment.Provider { return onAccount(prov, p.stripeAccount) }
+
+// onAccount is a provider acting for a Stripe account ("" the platform's):
+// a stored payment is refunded and cancelled on the account it was taken
+// on, whatever the brand uses today.
+func onAccount(prov payment.Provider, account string) payment.Provider {
+	if st, ok := prov.(*payment.Stripe); ok && account != "" {
+		return st.ForAccount(account)
 	}
 	return prov
 }
@@ -54,7 +59,11 @@ func (p payer) Pay(ctx context.Context, r sqldb.PayRequest) (sqldb.PayResult, er
 	if err != nil {
 		return sqldb.PayResult{}, err
 	}
-	return payResult(res.Provider, res.Reference, res.Status, res.Captured, res), nil
+	out := payResult(res.Provider, res.Reference, res.Status, res.Captured, res)
+	if res.Provider == payment.StripeName {
+		out.Account = p.stripeAccount
+	}
+	return out, nil
 }
 
 func payResult(provider, ref string, st payment.Status, captured int64, res payment.Result) sqldb.PayResult {
@@ -73,12 +82,12 @@ func payResult(provider, ref string, st payment.Status, captured int64, res paym
 	return out
 }
 
-func (p payer) Cancel(ctx context.Context, provider, reference string) error {
+func (p payer) Cancel(ctx context.Context, provider, reference, account string) error {
 	prov, err := p.reg.Provider(provider)
 	if err != nil {
 		return err
 	}
-	return p.forTenant(prov).Cancel(ctx, reference)
+	return onAccount(prov, account).Cancel(ctx, reference)
 }
 
 func (p payer) Refund(ctx context.Context, r sqldb.RefundRequest) (sqldb.PayResult, error) {
@@ -86,61 +95,102 @@ func (p payer) Refund(ctx context.Context, r sqldb.RefundRequest) (sqldb.PayResu
 	if err != nil {
 		return sqldb.PayResult{}, err
 	}
-	res, err := p.forTenant(prov).Refund(ctx, payment.Refund{Reference: r.Reference, Amount: r.Amount, Reason: r.Reason, IdempotencyKey: r.IdempotencyKey})
+	res, err := onAccount(prov, r.Account).Refund(ctx, payment.Refund{Reference: r.Reference, Amount: r.Amount, Reason: r.Reason,
+		IdempotencyKey: r.IdempotencyKey})
 	if err != nil {
 		return sqldb.PayResult{Provider: r.Provider, Status: sqldb.PayFailed}, err
 	}
 	return payResult(r.Provider, res.Reference, res.Status, res.Amount, payment.Result{}), nil
 }
 
-// stripeWebhook takes Stripe's signed events for a tenant: payment
-// confirmations and failures of asynchronous methods (Alipay, WeChat Pay,
-// 3-D Secure). Each event applies once; unknown ones are acknowledged.
+// stripeWebhook takes Stripe's signed events for a tenant
+// (POST /webhooks/stripe/{tenant}): payment confirmations and failures of
+// asynchronous methods (Alipay, WeChat Pay, 3-D Secure). Each event applies
+// once; event types OMO does not apply are acknowledged.
 func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
-	st := s.deps.Payments.Stripe()
-	if st == nil {
-		writeProblem(w, newProblem(http.StatusNotFound, "Stripe is not configured (OMO_STRIPE_SECRET_KEY)"))
-		return
-	}
 	tenantID, err := id.Parse(id.Tenant, r.PathValue("tenant"))
 	if err != nil {
 		writeProblem(w, newProblem(http.StatusNotFound, "no such tenant"))
 		return
 	}
+	ev, ok := s.parseStripeEvent(w, r)
+	if !ok {
+		return
+	}
+	s.applyStripeEvent(w, r, tenantID, ev)
+}
+
+// stripeConnectWebhook is the platform's one Connect endpoint
+// (POST /webhooks/stripe): events of every brand's connected account
+// arrive there, signed with its one secret. The brand is the one whose
+// payment the event is about, taken on the event's account; an event
+// about no payment of OMO's is acknowledged and ignored.
+func (s *server) stripeConnectWebhook(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.parseStripeEvent(w, r)
+	if !ok {
+		return
+	}
+	tenantID, found, err := s.db.PaymentTenant(r.Context(), payment.StripeName, ev.Reference, ev.Account)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
+		return
+	}
+	if !found {
+		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false})
+		return
+	}
+	s.applyStripeEvent(w, r, tenantID, ev)
+}
+
+// parseStripeEvent reads and verifies a delivery; it reports false when it
+// has answered the request.
+func (s *server) parseStripeEvent(w http.ResponseWriter, r *http.Request) (payment.WebhookEvent, bool) {
+	st := s.deps.Payments.Stripe()
+	if st == nil {
+		writeProblem(w, newProblem(http.StatusNotFound, "Stripe is not configured (OMO_STRIPE_SECRET_KEY)"))
+		return payment.WebhookEvent{}, false
+	}
 	payload, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		writeProblem(w, newProblem(http.StatusBadRequest, "could not read the body"))
-		return
+		return payment.WebhookEvent{}, false
 	}
 	ev, err := st.ParseWebhook(payload, r.Header.Get("Stripe-Signature"))
 	if errors.Is(err, payment.ErrUnhandledEvent) {
 		// Signed, but of a type OMO does not apply: acknowledge it, or
 		// Stripe would retry it for days.
 		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false})
-		return
+		return ev, false
 	}
 	if err != nil {
 		writeProblem(w, newProblem(http.StatusBadRequest, err.Error()))
-		return
+		return ev, false
 	}
-	set, err := s.db.CommerceSettings(r.Context(), tenantID)
+	return ev, true
+}
+
+// applyStripeEvent applies a verified event to a tenant's payment.
+func (s *server) applyStripeEvent(w http.ResponseWriter, r *http.Request, tenantID string, ev payment.WebhookEvent) {
+	want, err := s.eventAccount(r.Context(), tenantID, ev.Reference)
 	if err != nil {
-		writeProblem(w, newProblem(http.StatusNotFound, "no such tenant"))
+		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
 		return
 	}
-	if ev.Account != set.StripeAccount {
-		// Signed by the platform, but about another brand's (or the
-		// platform's own) account: applying it here could confirm this
-		// brand's order with someone else's payment.
-		writeProblem(w, newProblem(http.StatusBadRequest, fmt.Sprintf("the event is for Stripe account %q; this brand's account is %q",
-			ev.Account, set.StripeAccount)))
+	if ev.Account != want {
+		// Signed by the platform, but about another account than the one
+		// the payment was taken on (or the brand uses): applying it could
+		// confirm this brand's order with someone else's payment.
+		writeProblem(w, newProblem(http.StatusBadRequest, fmt.Sprintf("the event is for Stripe account %q; this payment's account is %q",
+			ev.Account, want)))
 		return
 	}
 	if ev.Reference == "" || ev.Refund != "" || (ev.Status != payment.Succeeded && ev.Status != payment.Failed && ev.Status != payment.Canceled) {
 		writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": false})
 		return
 	}
-	pe := sqldb.PaymentEvent{TenantID: tenantID, Provider: "stripe", EventID: ev.ID, Reference: ev.Reference,
+	pe := sqldb.PaymentEvent{TenantID: tenantID, Provider: payment.StripeName, EventID: ev.ID, Reference: ev.Reference,
 		Succeeded: ev.Status == payment.Succeeded, Failure: ev.FailureMessage}
 	if pe.Succeeded {
 		if done := s.refundLatePayment(w, r, pe, ev.Amount); done {
@@ -161,6 +211,18 @@ func (s *server) stripeWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": applied})
+}
+
+// eventAccount is the Stripe account an event about reference must come
+// from: the one the payment was taken on, or, for an event about no stored
+// payment, the brand's account today.
+func (s *server) eventAccount(ctx context.Context, tenantID, reference string) (string, error) {
+	acct, found, err := s.db.PaymentAccount(ctx, tenantID, payment.StripeName, reference)
+	if err != nil || found {
+		return acct, err
+	}
+	set, err := s.db.CommerceSettings(ctx, tenantID)
+	return set.StripeAccount, err
 }
 
 // refundLatePayment gives back a payment that succeeded after its order
@@ -184,7 +246,7 @@ func (s *server) refundLatePayment(w http.ResponseWriter, r *http.Request, e sql
 	pr, err := s.payerFor(r.Context(), e.TenantID)
 	var res sqldb.PayResult
 	if err == nil {
-		res, err = pr.Refund(r.Context(), sqldb.RefundRequest{Provider: e.Provider, Reference: e.Reference, Amount: amount,
+		res, err = pr.Refund(r.Context(), sqldb.RefundRequest{Provider: e.Provider, Reference: e.Reference, Account: lp.Account, Amount: amount,
 			Reason: "the order was cancelled before the payment arrived", IdempotencyKey: "late:" + lp.PaymentID})
 	}
 	if errors.Is(err, payment.ErrAlreadyRefunded) {
@@ -213,12 +275,9 @@ func (s *server) refundLatePayment(w http.ResponseWriter, r *http.Request, e sql
 // PaymentVoider cancels a tenant's open provider payment (its Stripe
 // account included) for the jobs that cancel unpaid orders, logging what
 // fails.
-func PaymentVoider(db *sqldb.DB, reg *payment.Registry, log *slog.Logger) sqldb.VoidPayment {
-	return func(ctx context.Context, tenantID, provider, reference string) error {
-		set, err := db.CommerceSettings(ctx, tenantID)
-		if err == nil {
-			err = payer{reg: reg, stripeAccount: set.StripeAccount}.Cancel(ctx, provider, reference)
-		}
+func PaymentVoider(reg *payment.Registry, log *slog.Logger) sqldb.VoidPayment {
+	return func(ctx context.Context, tenantID, provider, reference, account string) error {
+		err := payer{reg: reg}.Cancel(ctx, provider, reference, account)
 		if err != nil {
 			log.WarnContext(ctx, "voiding the payment of a cancelled unpaid order", "reference", reference, "err", err)
 		}

@@ -149,8 +149,12 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 	accounts := make(chan string, 16)
 	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		accounts <- r.Header.Get("Stripe-Account")
+		accounts <- r.URL.Path + " " + r.Header.Get("Stripe-Account")
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/refunds" {
+			_, _ = io.WriteString(w, `{"id":"re_omo_connect","object":"refund","amount":20000,"status":"succeeded","payment_intent":"pi_omo_connect"}`)
+			return
+		}
 		_, _ = io.WriteString(w, `{"id":"pi_omo_connect","object":"payment_intent","amount":20000,"currency":"hkd","status":"requires_action",`+
 			`"client_secret":"pi_omo_connect_secret_1","payment_method_types":["alipay"],`+
 			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_connect"}}}`)
@@ -173,8 +177,8 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
 		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
 			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
-		if got := <-accounts; got != "acct_1OmoBrandHK" {
-			t.Fatalf("the PaymentIntent was created for account %q", got)
+		if got := <-accounts; got != "/v1/payment_intents acct_1OmoBrandHK" {
+			t.Fatalf("the PaymentIntent was created as %q", got)
 		}
 		event := func(account string) []byte {
 			acct := ""
@@ -194,8 +198,15 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 				t.Fatalf("an event of account %q applied to the brand: %d", other, r.StatusCode)
 			}
 		}
-		if r := s.post(t, hook, event("acct_1OmoBrandHK"), sign(event("acct_1OmoBrandHK"))); r.StatusCode != http.StatusOK {
-			t.Fatalf("the brand's own event: %d", r.StatusCode)
+		// The platform's one Connect endpoint finds the brand by the payment.
+		unknown := []byte(strings.Replace(string(event("acct_1OmoBrandHK")), `"id":"pi_omo_connect"`, `"id":"pi_someone_else"`, 1))
+		var out struct{ Applied bool }
+		if r := s.post(t, "/webhooks/stripe", unknown, sign(unknown)); r.StatusCode != http.StatusOK || json.NewDecoder(r.Body).Decode(&out) != nil || out.Applied {
+			t.Fatalf("an event about no payment of OMO's: %d applied=%v", r.StatusCode, out.Applied)
+		}
+		if r := s.post(t, "/webhooks/stripe", event("acct_1OmoBrandHK"), sign(event("acct_1OmoBrandHK"))); r.StatusCode != http.StatusOK ||
+			json.NewDecoder(r.Body).Decode(&out) != nil || !out.Applied {
+			t.Fatalf("the brand's own event on the Connect endpoint: %d applied=%v", r.StatusCode, out.Applied)
 		}
 		other := []byte(`{"id":"evt_omo_other","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
 			`"pending_webhooks":1,"type":"customer.created","data":{"object":{"id":"cus_1","object":"customer"}}}`)
@@ -205,6 +216,14 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 		paid := s.must(t, http.StatusOK, http.MethodGet, "/v1/orders/"+o.JSON["id"].(string), sh.Secret, nil, nil)
 		if paid.JSON["payment_status"] != "paid" {
 			t.Fatalf("after the brand's event: %s", paid)
+		}
+		// The brand moves to another account: the old payment is still
+		// refunded on the account it was taken on.
+		s.must(t, http.StatusOK, http.MethodPut, "/v1/commerce/settings", sh.Secret, map[string]any{"shipping": []any{}, "stripe_account": "acct_1OmoBrandNew"}, nil)
+		s.must(t, http.StatusCreated, http.MethodPost, "/v1/orders/"+o.JSON["id"].(string)+"/returns", sh.Secret,
+			map[string]any{"location_id": sh.LocationID, "lines": []map[string]any{{"line_no": 1, "quantity": 1, "restock": true}}}, nil)
+		if got := <-accounts; got != "/v1/refunds acct_1OmoBrandHK" {
+			t.Fatalf("the refund went as %q", got)
 		}
 	})
 }

@@ -21,8 +21,9 @@ import (
 // talks to the network itself.
 type Payer interface {
 	Pay(ctx context.Context, r PayRequest) (PayResult, error)
-	// Cancel voids a payment whose order could not be placed.
-	Cancel(ctx context.Context, provider, reference string) error
+	// Cancel voids a payment whose order could not be placed; account is
+	// the provider account it was taken on ("" for the platform's own).
+	Cancel(ctx context.Context, provider, reference, account string) error
 	Refund(ctx context.Context, r RefundRequest) (PayResult, error)
 }
 
@@ -32,10 +33,11 @@ type PayRequest struct {
 	Amount                                                                        int64
 }
 
-// RefundRequest gives money back through the provider that took it.
+// RefundRequest gives money back through the provider (and account) that
+// took it.
 type RefundRequest struct {
-	Provider, Reference, Reason, IdempotencyKey string
-	Amount                                      int64
+	Provider, Reference, Account, Reason, IdempotencyKey string
+	Amount                                               int64
 }
 
 // Payment outcomes a Payer reports.
@@ -49,6 +51,7 @@ const (
 // PayResult is what the provider answered.
 type PayResult struct {
 	Provider      string `json:"provider"`
+	Account       string `json:"-"` // the provider account it was taken on (Stripe Connect)
 	Reference     string `json:"reference,omitempty"`
 	Status        string `json:"status"`
 	Captured      int64  `json:"captured"`
@@ -132,7 +135,7 @@ func (db *DB) CompleteCart(ctx context.Context, p CompleteParams, payer Payer) (
 		return o, true, err
 	}
 	if pay.Reference != "" && pay.Status != PayFailed {
-		if cerr := payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference); cerr != nil {
+		if cerr := payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference, pay.Account); cerr != nil {
 			err = fmt.Errorf("%w (and voiding payment %s failed: %v)", err, pay.Reference, cerr)
 		}
 	}
@@ -154,7 +157,7 @@ func (db *DB) payExchange(ctx context.Context, payer Payer, p CompleteParams, c 
 	if err == nil && c.Exchange != nil && pay.Status == PayAction {
 		err = apperr.New(apperr.Conflict, "an exchange's difference must be paid at once (card without a redirect, or in store), not by %s", p.Method)
 		if pay.Reference != "" {
-			_ = payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference)
+			_ = payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference, pay.Account)
 		}
 	}
 	return pay, err
@@ -420,12 +423,12 @@ func takePoints(ctx context.Context, tx *Tx, c *order.Cart, o *Order, paid bool,
 func insertPayment(ctx context.Context, tx *Tx, o *Order, pay PayResult, method string) error {
 	if o.Totals.Due > 0 {
 		o.Payments = append(o.Payments, Payment{ID: id.New(), Provider: pay.Provider, Method: method, Reference: pay.Reference,
-			Status: pay.Status, Amount: o.Totals.Due, Captured: pay.Captured, CreatedAt: tx.Now()})
+			Account: pay.Account, Status: pay.Status, Amount: o.Totals.Due, Captured: pay.Captured, CreatedAt: tx.Now()})
 	}
 	for _, p := range o.Payments {
-		if _, err := tx.Exec(ctx, `INSERT INTO payments (tenant_id, id, order_id, provider, method, reference, status, amount, captured, points,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`, o.TenantID, p.ID, o.ID, p.Provider, p.Method,
-			p.Reference, p.Status, p.Amount, p.Captured, p.Points, p.CreatedAt); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO payments (tenant_id, id, order_id, provider, method, reference, account, status, amount, captured, points,
+			created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`, o.TenantID, p.ID, o.ID, p.Provider, p.Method,
+			p.Reference, p.Account, p.Status, p.Amount, p.Captured, p.Points, p.CreatedAt); err != nil {
 			return err
 		}
 	}

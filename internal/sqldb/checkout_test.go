@@ -44,7 +44,7 @@ func (o offlinePayer) Pay(ctx context.Context, r sqldb.PayRequest) (sqldb.PayRes
 	}
 	return sqldb.PayResult{Provider: res.Provider, Reference: res.Reference, Status: st, Captured: res.Captured}, err
 }
-func (offlinePayer) Cancel(context.Context, string, string) error { return nil }
+func (offlinePayer) Cancel(context.Context, string, string, string) error { return nil }
 func (offlinePayer) Refund(_ context.Context, r sqldb.RefundRequest) (sqldb.PayResult, error) {
 	return sqldb.PayResult{Provider: r.Provider, Status: sqldb.PaySucceeded}, nil
 }
@@ -468,7 +468,7 @@ func (*walletPayer) Pay(_ context.Context, r sqldb.PayRequest) (sqldb.PayResult,
 	return sqldb.PayResult{Provider: "stripe", Reference: "pi_" + r.OrderID, Status: sqldb.PayAction}, nil
 }
 
-func (w *walletPayer) void(_ context.Context, _, provider, reference string) error {
+func (w *walletPayer) void(_ context.Context, _, provider, reference, _ string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.voided = append(w.voided, provider+":"+reference)

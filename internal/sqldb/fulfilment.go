@@ -362,7 +362,7 @@ func giveBackCoupon(ctx context.Context, tx *Tx, tenantID, code, reference strin
 
 // VoidPayment cancels a provider's open payment of a tenant's order (the
 // api layer's payer, for the jobs); it logs its own failures.
-type VoidPayment func(ctx context.Context, tenantID, provider, reference string) error
+type VoidPayment func(ctx context.Context, tenantID, provider, reference, account string) error
 
 // CancelUnpaidOrders cancels orders whose asynchronous payment did not
 // arrive in time, and voids their open payments with void (when given),
@@ -411,7 +411,7 @@ func (db *DB) CancelUnpaidOrders(ctx context.Context, now time.Time, void VoidPa
 			// The order is cancelled either way; a payment that could not be
 			// voided and succeeds later is refunded (see FindLatePayment), so
 			// void reports its own failures.
-			_ = void(context.WithoutCancel(ctx), k[0], p.Provider, p.Reference)
+			_ = void(context.WithoutCancel(ctx), k[0], p.Provider, p.Reference, p.Account)
 		}
 	}
 	return n, nil

@@ -12,8 +12,8 @@ import (
 // or the order was cancelled while its payment was open): the money must
 // go back, since no order will ever use it.
 type LatePayment struct {
-	PaymentID, OrderID, Provider, Reference string
-	Amount                                  int64
+	PaymentID, OrderID, Provider, Reference, Account string
+	Amount                                           int64
 }
 
 // FindLatePayment answers the late payment a success event is about, or
@@ -23,10 +23,10 @@ func (db *DB) FindLatePayment(ctx context.Context, tenantID, provider, reference
 	var lp LatePayment
 	var status, orderPayment string
 	var refunded int64
-	err := db.Read().QueryRow(ctx, `SELECT p.id, p.order_id, p.amount, p.status, p.refunded, o.payment_status
+	err := db.Read().QueryRow(ctx, `SELECT p.id, p.order_id, p.account, p.amount, p.status, p.refunded, o.payment_status
 		FROM payments p JOIN orders o ON o.tenant_id = p.tenant_id AND o.id = p.order_id
 		WHERE p.tenant_id = $1 AND p.provider = $2 AND p.reference = $3`, tenantID, provider, reference).
-		Scan(&lp.PaymentID, &lp.OrderID, &lp.Amount, &status, &refunded, &orderPayment)
+		Scan(&lp.PaymentID, &lp.OrderID, &lp.Account, &lp.Amount, &status, &refunded, &orderPayment)
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil
 	}
@@ -68,4 +68,32 @@ func (db *DB) RecordLateRefund(ctx context.Context, e PaymentEvent, lp LatePayme
 			"reason": "the payment succeeded after the order was cancelled; refunded in full"})
 	})
 	return applied, err
+}
+
+// PaymentAccount is the provider account a tenant's payment was taken on
+// (found false when the tenant has no payment with that reference).
+func (db *DB) PaymentAccount(ctx context.Context, tenantID, provider, reference string) (string, bool, error) {
+	var acct string
+	err := db.Read().QueryRow(ctx, `SELECT account FROM payments WHERE tenant_id = $1 AND provider = $2 AND reference = $3`,
+		tenantID, provider, reference).Scan(&acct)
+	if errors.Is(err, ErrNoRows) {
+		return "", false, nil
+	}
+	return acct, err == nil, err
+}
+
+// PaymentTenant finds the tenant of a payment by its provider reference
+// and the account it was taken on, for a webhook endpoint shared by every
+// brand (Stripe Connect). A provider's references are unique to it.
+func (db *DB) PaymentTenant(ctx context.Context, provider, reference, account string) (string, bool, error) {
+	if reference == "" {
+		return "", false, nil
+	}
+	var tenantID string
+	err := db.Read().QueryRow(ctx, `SELECT tenant_id FROM payments WHERE provider = $1 AND reference = $2 AND account = $3 LIMIT 1`,
+		provider, reference, account).Scan(&tenantID)
+	if errors.Is(err, ErrNoRows) {
+		return "", false, nil
+	}
+	return tenantID, err == nil, err
 }

@@ -60,7 +60,7 @@ func (db *DB) CancelOrder(ctx context.Context, p OrderCancelParams, payer Payer)
 		return nil, err
 	}
 	for _, pay := range void {
-		if err := payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference); err != nil {
+		if err := payer.Cancel(context.WithoutCancel(ctx), pay.Provider, pay.Reference, pay.Account); err != nil {
 			return nil, err
 		}
 	}

@@ -105,6 +105,7 @@ type Payment struct {
 	Provider  string    `json:"provider"` // offline, stripe, points
 	Method    string    `json:"method"`
 	Reference string    `json:"reference,omitempty"`
+	Account   string    `json:"account,omitempty" doc:"the Stripe account it was taken on (Stripe Connect)"`
 	Status    string    `json:"status"`
 	Amount    int64     `json:"amount"`
 	Captured  int64     `json:"captured"`
@@ -207,10 +208,11 @@ func scanShipment(r Row) (Shipment, error) {
 
 func orderPayments(ctx context.Context, q Querier, tenantID, orderID string) ([]Payment, error) {
 	var out []Payment
-	err := queryEach(ctx, q, `SELECT id, provider, method, reference, status, amount, captured, refunded, points, failure, created_at
+	err := queryEach(ctx, q, `SELECT id, provider, method, reference, account, status, amount, captured, refunded, points, failure, created_at
 		FROM payments WHERE tenant_id = $1 AND order_id = $2 ORDER BY id`, []any{tenantID, orderID}, func(r Rows) error {
 		var p Payment
-		err := r.Scan(&p.ID, &p.Provider, &p.Method, &p.Reference, &p.Status, &p.Amount, &p.Captured, &p.Refunded, &p.Points, &p.Failure, &p.CreatedAt)
+		err := r.Scan(&p.ID, &p.Provider, &p.Method, &p.Reference, &p.Account, &p.Status, &p.Amount, &p.Captured, &p.Refunded, &p.Points,
+			&p.Failure, &p.CreatedAt)
 		p.CreatedAt = p.CreatedAt.UTC()
 		out = append(out, p)
 		return err

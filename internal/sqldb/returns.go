@@ -67,6 +67,7 @@ type Refund struct {
 	Status    string `json:"status"`
 	Reference string `json:"reference,omitempty"`
 	reference string // the payment's provider reference
+	account   string // and the provider account it was taken on
 }
 
 // ReturnOrder records a return: the lines can never come back beyond what
@@ -103,7 +104,7 @@ func (db *DB) providerRefunds(ctx context.Context, tenantID, reason string, r *R
 		if f.Status != "pending" {
 			continue
 		}
-		res, err := payer.Refund(ctx, RefundRequest{Provider: f.Provider, Reference: f.reference, Amount: f.Amount, Reason: reason,
+		res, err := payer.Refund(ctx, RefundRequest{Provider: f.Provider, Reference: f.reference, Account: f.account, Amount: f.Amount, Reason: reason,
 			IdempotencyKey: "refund:" + f.ID})
 		f.Status, f.Reference = "failed", res.Reference
 		if err == nil && res.Status != PayFailed {
@@ -278,7 +279,8 @@ func refundTenders(ctx context.Context, tx *Tx, o *Order, r *Return, worth int64
 			continue
 		}
 		p := o.Payments[i]
-		f := Refund{ID: id.New(), PaymentID: p.ID, Provider: p.Provider, Method: p.Method, Amount: part, Status: PaySucceeded, reference: p.Reference}
+		f := Refund{ID: id.New(), PaymentID: p.ID, Provider: p.Provider, Method: p.Method, Amount: part, Status: PaySucceeded, reference: p.Reference,
+			account: p.Account}
 		switch p.Provider {
 		case "points":
 			f.Points = order.PointsFor(tenders[i], part)
