@@ -33,7 +33,9 @@ func (s *server) payerFor(ctx context.Context, tenantID string) (payer, error) {
 }
 
 // forTenant gives the tenant's view of a provider: for new payments.
-func (p payer) forTenant(prov payment.Provider) payment.Provider { return onAccount(prov, p.stripeAccount) }
+func (p payer) forTenant(prov payment.Provider) payment.Provider {
+	return onAccount(prov, p.stripeAccount)
+}
 
 // onAccount is a provider acting for a Stripe account ("" the platform's):
 // a stored payment is refunded and cancelled on the account it was taken
