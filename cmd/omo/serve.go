@@ -134,7 +134,7 @@ func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Log
 	took := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "omo_job_duration_seconds", Help: "Job run time by kind."},
 		[]string{"kind"})
 	reg.MustRegister(jobs, took)
-	err := db.UseJobs(sqldb.JobOptions{Workers: job.WorkersWith(db, job.Options{VoidPayment: api.PaymentVoider(payments, log)}), Periodic: job.Periodic(), MaxWorkers: cfg.workers, Logger: log,
+	err := db.UseJobs(sqldb.JobOptions{Workers: job.WorkersWith(db, job.Options{VoidPayment: api.PaymentVoider(payments, log), Refund: api.PaymentRefunder(payments)}), Periodic: job.Periodic(), MaxWorkers: cfg.workers, Logger: log,
 		OnEvent: func(kind string, state rivertype.JobState, d time.Duration) {
 			jobs.WithLabelValues(kind, string(state)).Inc()
 			took.WithLabelValues(kind).Observe(d.Seconds())

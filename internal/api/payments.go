@@ -286,3 +286,9 @@ func PaymentVoider(reg *payment.Registry, log *slog.Logger) sqldb.VoidPayment {
 		return err
 	}
 }
+
+// PaymentRefunder sends a stored payment's refund to its provider, on the
+// account the payment was taken on, for the job that retries refunds.
+func PaymentRefunder(reg *payment.Registry) sqldb.RefundFunc {
+	return payer{reg: reg}.Refund
+}

@@ -22,6 +22,9 @@ type Options struct {
 	// at its provider; without it the orders are cancelled and a payment
 	// that succeeds later is refunded.
 	VoidPayment sqldb.VoidPayment
+	// Refund sends provider refunds again that failed after their return
+	// was recorded; without it they wait for a person.
+	Refund sqldb.RefundFunc
 }
 
 // Workers returns every worker, ready for sqldb.JobOptions.
@@ -41,6 +44,7 @@ func WorkersWith(db *sqldb.DB, o Options) *river.Workers {
 	river.AddWorker(w, &tierReviewWorker{db: db})
 	river.AddWorker(w, &unpaidOrdersWorker{db: db, void: o.VoidPayment})
 	river.AddWorker(w, &reservationExpiryWorker{db: db})
+	river.AddWorker(w, &refundRetryWorker{db: db, refund: o.Refund})
 	river.AddWorker(w, &stockFactsWorker{})
 	return w
 }
@@ -68,6 +72,9 @@ func Periodic() []*river.PeriodicJob {
 			&river.PeriodicJobOpts{RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return ReservationExpiry{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return RefundRetry{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 }

@@ -26,3 +26,24 @@ func (w *unpaidOrdersWorker) Work(ctx context.Context, _ *river.Job[UnpaidOrders
 	_, err := w.db.CancelUnpaidOrders(ctx, w.db.Now(), w.void)
 	return err
 }
+
+// RefundRetry sends again the provider refunds that failed after their
+// return, cancellation or exchange was recorded.
+type RefundRetry struct{}
+
+// Kind names the job.
+func (RefundRetry) Kind() string { return "payments.refund_retry" }
+
+type refundRetryWorker struct {
+	river.WorkerDefaults[RefundRetry]
+	db     *sqldb.DB
+	refund sqldb.RefundFunc
+}
+
+func (w *refundRetryWorker) Work(ctx context.Context, _ *river.Job[RefundRetry]) error {
+	if w.refund == nil {
+		return nil
+	}
+	_, err := w.db.RetryRefunds(ctx, w.db.Now(), w.refund)
+	return err
+}

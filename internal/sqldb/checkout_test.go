@@ -528,3 +528,53 @@ func TestCheckout_UnpaidOrdersAreCancelledAndVoided(t *testing.T) {
 		})
 	}
 }
+
+// cardPayer takes cards as Stripe does; its refunds fail while down is set.
+type cardPayer struct {
+	offlinePayer
+	down bool
+}
+
+func (*cardPayer) Pay(_ context.Context, r sqldb.PayRequest) (sqldb.PayResult, error) {
+	return sqldb.PayResult{Provider: "stripe", Reference: "pi_" + r.OrderID, Status: sqldb.PaySucceeded, Captured: r.Amount}, nil
+}
+
+func (c *cardPayer) Refund(_ context.Context, r sqldb.RefundRequest) (sqldb.PayResult, error) {
+	if c.down {
+		return sqldb.PayResult{Provider: r.Provider, Status: sqldb.PayFailed}, fmt.Errorf("stripe refund: %w", payment.ErrUnavailable)
+	}
+	return sqldb.PayResult{Provider: r.Provider, Reference: "re_" + r.IdempotencyKey, Status: sqldb.PaySucceeded}, nil
+}
+
+// TestCheckout_FailedRefundsAreRetried returns a card order while Stripe
+// is down: the return is recorded with its refund failed, and the retry
+// sweep sends it again once Stripe answers, once.
+func TestCheckout_FailedRefundsAreRetried(t *testing.T) {
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			s := openShop(t, e)
+			ctx := context.Background()
+			card := &cardPayer{}
+			c := s.cart("", "TEE-M", 1)
+			o, _, err := s.db.CompleteCart(ctx, sqldb.CompleteParams{TenantID: s.tenantID, CartID: c.ID, Method: "card", PaymentMethod: "pm_card_visa"}, card)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.deliver(o)
+			card.down = true
+			r, err := s.db.ReturnOrder(ctx, sqldb.ReturnParams{TenantID: s.tenantID, OrderID: o.ID, LocationID: s.warehouse,
+				Lines: []sqldb.ReturnItem{{LineNo: 1, Quantity: 1, Restock: true}}}, card)
+			if err != nil || len(r.Refunds) != 1 || r.Refunds[0].Status != "failed" {
+				t.Fatalf("return while Stripe is down: %+v %v", r, err)
+			}
+			card.down = false
+			s.clock.Add(2 * time.Minute)
+			for i, want := range []int{1, 0} {
+				if n, err := s.db.RetryRefunds(ctx, s.db.Now(), card.Refund, s.tenantID); err != nil || n != want {
+					t.Fatalf("sweep %d: %d refunds sent, %v", i, n, err)
+				}
+			}
+			s.checkAll()
+		})
+	}
+}
