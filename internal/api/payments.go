@@ -134,8 +134,7 @@ func (s *server) stripeConnectWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	tenantID, found, err := s.db.PaymentTenant(r.Context(), payment.StripeName, ev.Reference, ev.Account)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
+		s.webhookFailed(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
 	if !found {
@@ -176,8 +175,7 @@ func (s *server) parseStripeEvent(w http.ResponseWriter, r *http.Request) (payme
 func (s *server) applyStripeEvent(w http.ResponseWriter, r *http.Request, tenantID string, ev payment.WebhookEvent) {
 	want, err := s.eventAccount(r.Context(), tenantID, ev.Reference)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
+		s.webhookFailed(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
 	if ev.Account != want {
@@ -208,8 +206,7 @@ func (s *server) applyStripeEvent(w http.ResponseWriter, r *http.Request, tenant
 		if errors.Is(err, context.Canceled) {
 			status = http.StatusServiceUnavailable
 		}
-		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
-		writeProblem(w, newProblem(status, "the event could not be applied; Stripe will retry"))
+		s.webhookFailed(w, r, status, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": applied})
@@ -234,8 +231,7 @@ func (s *server) eventAccount(ctx context.Context, tenantID, reference string) (
 func (s *server) refundLatePayment(w http.ResponseWriter, r *http.Request, e sqldb.PaymentEvent, received int64) bool {
 	lp, err := s.db.FindLatePayment(r.Context(), e.TenantID, e.Provider, e.Reference)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
+		s.webhookFailed(w, r, http.StatusServiceUnavailable, err)
 		return true
 	}
 	if lp == nil {
@@ -266,8 +262,7 @@ func (s *server) refundLatePayment(w http.ResponseWriter, r *http.Request, e sql
 	}
 	applied, err := s.db.RecordLateRefund(r.Context(), e, *lp, amount, res.Reference)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "the event could not be applied; Stripe will retry"))
+		s.webhookFailed(w, r, http.StatusServiceUnavailable, err)
 		return true
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"received": true, "applied": applied, "refunded": true})
@@ -291,4 +286,11 @@ func PaymentVoider(reg *payment.Registry, log *slog.Logger) sqldb.VoidPayment {
 // account the payment was taken on, for the job that retries refunds.
 func PaymentRefunder(reg *payment.Registry) sqldb.RefundFunc {
 	return payer{reg: reg}.Refund
+}
+
+// webhookFailed answers a delivery the store could not apply: Stripe sends
+// it again later.
+func (s *server) webhookFailed(w http.ResponseWriter, r *http.Request, status int, err error) {
+	s.log.ErrorContext(r.Context(), "stripe webhook", "err", err)
+	writeProblem(w, newProblem(status, "the event could not be applied; Stripe will retry"))
 }

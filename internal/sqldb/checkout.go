@@ -13,6 +13,7 @@ import (
 	"github.com/omo-platform/omo/internal/id"
 	"github.com/omo-platform/omo/internal/order"
 	"github.com/omo-platform/omo/internal/routing"
+	"github.com/omo-platform/omo/internal/tenant"
 	"github.com/omo-platform/omo/internal/transaction"
 )
 
@@ -488,18 +489,34 @@ func insertOrder(ctx context.Context, tx *Tx, o *Order) error {
 // loyalty, profiles and analytics treat it as any sale: shipping is a
 // "delivery" line, points and the provider's payment are its tenders.
 func recordOrderSale(ctx context.Context, tx *Tx, o *Order, locationCode string, a Actor) error {
-	t := o.tenant
-	p := saleParams(o, locationCode, a)
-	totals, claims, err := checkRecord(&p, t, tx.Now())
-	if err != nil {
-		return err
-	}
-	res, err := recordTx(ctx, tx, t, p, totals, claims, recordHash(p))
+	res, err := recordOrderTransaction(ctx, tx, o.tenant, saleParams(o, locationCode, a))
 	if err != nil {
 		return err
 	}
 	o.TransactionID, o.Loyalty = res.Transaction.ID, res.Loyalty
-	return enqueueRecorded(ctx, tx, t.ID, []string{res.Transaction.ID})
+	return nil
+}
+
+// recordOrderTransaction records a sale or return of an order as any
+// transaction is recorded (checked, applied, its facts enqueued), in the
+// caller's transaction.
+func recordOrderTransaction(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams) (*RecordResult, error) {
+	totals, claims, err := checkRecord(&p, t, tx.Now())
+	if err != nil {
+		return nil, err
+	}
+	res, err := recordTx(ctx, tx, t, p, totals, claims, recordHash(p))
+	if err != nil {
+		return nil, err
+	}
+	return res, enqueueRecorded(ctx, tx, t.ID, []string{res.Transaction.ID})
+}
+
+// deliveryLine is an order's delivery charge as a transaction line: the
+// sale's last line, and what a fully cancelled order gives back.
+func deliveryLine(t order.Totals) transaction.Line {
+	return transaction.Line{SKU: "DELIVERY", Name: "Delivery", Category: "delivery", Quantity: 1, UnitPrice: t.Shipping,
+		Discount: t.ShippingDiscount, Tax: t.ShippingTax}
 }
 
 func saleCategory(l order.LineTotal) string {
@@ -590,9 +607,8 @@ func saleParams(o *Order, locationCode string, a Actor) RecordParams {
 		p.Lines = append(p.Lines, transaction.Line{SKU: l.SKU, Name: l.Name, Category: saleCategory(l.LineTotal), Quantity: l.Quantity,
 			UnitPrice: l.UnitPrice, Discount: l.Discount, Tax: l.Tax})
 	}
-	if ship := o.Totals.Shipping; ship > 0 {
-		p.Lines = append(p.Lines, transaction.Line{SKU: "DELIVERY", Name: "Delivery", Category: "delivery", Quantity: 1, UnitPrice: ship,
-			Discount: o.Totals.ShippingDiscount, Tax: o.Totals.ShippingTax})
+	if o.Totals.Shipping > 0 {
+		p.Lines = append(p.Lines, deliveryLine(o.Totals))
 	}
 	for _, pm := range o.Payments {
 		if pm.Amount > 0 {

@@ -61,12 +61,7 @@ func checkExchange(o *Order, c order.Cart) (int64, error) {
 	if err == nil {
 		err = checkReceived(o, c.Exchange.ReturnLines(), "body")
 	}
-	if e, ok := apperr.As(err); ok {
-		for i := range e.Fields {
-			e.Fields[i].Location = strings.Replace(e.Fields[i].Location, "body.", "cart.exchange.", 1)
-		}
-	}
-	return worth, err
+	return worth, exchangeProblem(err)
 }
 
 func returnableLines(o *Order) []order.OrderLine {

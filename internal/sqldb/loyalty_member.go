@@ -34,14 +34,36 @@ func loadMember(ctx context.Context, q Querier, tenantID, customerID string, loc
 	}
 	var m memberRow
 	err := q.QueryRow(ctx, `SELECT `+memberColumns+` FROM loyalty_members WHERE tenant_id = $1 AND customer_id = $2`+suffix,
-		tenantID, customerID).Scan(&m.CustomerID, &m.TierID, &m.BaseTierID, &m.TierSince, &m.ReviewAt, &m.LifetimeEarned,
-		&m.JoinedAt, &m.LastActivityAt)
+		tenantID, customerID).Scan(m.fields()...)
 	if errors.Is(err, ErrNoRows) {
 		return m, false, nil
 	}
-	m.TierSince, m.ReviewAt, m.JoinedAt, m.LastActivityAt = m.TierSince.UTC(), m.ReviewAt.UTC(), m.JoinedAt.UTC(), m.LastActivityAt.UTC()
+	m.inUTC()
 	return m, err == nil, err
 }
+
+// fields are where a row of memberColumns scans to.
+func (m *memberRow) fields() []any {
+	return []any{&m.CustomerID, &m.TierID, &m.BaseTierID, &m.TierSince, &m.ReviewAt, &m.LifetimeEarned, &m.JoinedAt, &m.LastActivityAt}
+}
+
+func (m *memberRow) inUTC() {
+	m.TierSince, m.ReviewAt, m.JoinedAt, m.LastActivityAt = m.TierSince.UTC(), m.ReviewAt.UTC(), m.JoinedAt.UTC(), m.LastActivityAt.UTC()
+}
+
+// balanceColumns select a member's four cached balances (available,
+// pending, owed, held; 0 for an account never used) for the member whose
+// id is owner, an SQL expression; $1 is the tenant.
+func balanceColumns(owner string) string {
+	var cols []string
+	for _, kind := range []string{loyalty.AccountAvailable, loyalty.AccountPending, loyalty.AccountOwed, loyalty.AccountHeld} {
+		cols = append(cols, `COALESCE((SELECT balance FROM loyalty_accounts a WHERE a.tenant_id = $1 AND a.kind = '`+kind+`' AND a.owner = `+owner+`), 0)`)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// fields are where balanceColumns scan to.
+func (b *MemberBalances) fields() []any { return []any{&b.Available, &b.Pending, &b.Owed, &b.Held} }
 
 // newMember is a customer's standing on joining: the entry tier, reviewed at
 // the end of the first period.
@@ -77,14 +99,9 @@ func ensureMember(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, cus
 func ensureMemberBalances(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, customerID string, at time.Time) (memberRow, MemberBalances, error) {
 	var m memberRow
 	var b MemberBalances
-	err := tx.QueryRow(ctx, `SELECT `+memberColumns+`,
-			COALESCE((SELECT balance FROM loyalty_accounts a WHERE a.tenant_id = $1 AND a.kind = 'available' AND a.owner = $2), 0),
-			COALESCE((SELECT balance FROM loyalty_accounts a WHERE a.tenant_id = $1 AND a.kind = 'pending' AND a.owner = $2), 0),
-			COALESCE((SELECT balance FROM loyalty_accounts a WHERE a.tenant_id = $1 AND a.kind = 'owed' AND a.owner = $2), 0),
-			COALESCE((SELECT balance FROM loyalty_accounts a WHERE a.tenant_id = $1 AND a.kind = 'held' AND a.owner = $2), 0)
-		FROM loyalty_members WHERE tenant_id = $1 AND customer_id = $2`+lockClause(tx), tenantID, customerID).Scan(&m.CustomerID,
-		&m.TierID, &m.BaseTierID, &m.TierSince, &m.ReviewAt, &m.LifetimeEarned, &m.JoinedAt, &m.LastActivityAt,
-		&b.Available, &b.Pending, &b.Owed, &b.Held)
+	err := tx.QueryRow(ctx, `SELECT `+memberColumns+`, `+balanceColumns("$2")+`
+		FROM loyalty_members WHERE tenant_id = $1 AND customer_id = $2`+lockClause(tx), tenantID, customerID).
+		Scan(append(m.fields(), b.fields()...)...)
 	if errors.Is(err, ErrNoRows) {
 		if m, err = ensureMember(ctx, tx, cfg, tenantID, customerID, at); err != nil {
 			return m, b, err
@@ -92,7 +109,7 @@ func ensureMemberBalances(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenan
 		b, err = memberBalances(ctx, tx, tenantID, customerID)
 		return m, b, err
 	}
-	m.TierSince, m.ReviewAt, m.JoinedAt, m.LastActivityAt = m.TierSince.UTC(), m.ReviewAt.UTC(), m.JoinedAt.UTC(), m.LastActivityAt.UTC()
+	m.inUTC()
 	return m, b, err
 }
 
@@ -172,19 +189,24 @@ func ruleUsage(ctx context.Context, q Querier, tenantID, customerID string, loca
 			if err := r.Scan(&rule, &period, &n); err != nil {
 				return err
 			}
-			u := out[rule]
-			switch {
-			case period == "all":
-				u.Total = n
-			case strings.HasPrefix(period, "d:"):
-				u.Day = n
-			default:
-				u.Month = n
-			}
-			out[rule] = u
+			setUsage(out, rule, period, n)
 			return nil
 		})
 	return out, err
+}
+
+// setUsage puts a rule's counter of one period (see periods) in out.
+func setUsage(out map[string]loyalty.RuleUsage, rule, period string, n int64) {
+	u := out[rule]
+	switch {
+	case period == "all":
+		u.Total = n
+	case strings.HasPrefix(period, "d:"):
+		u.Day = n
+	default:
+		u.Month = n
+	}
+	out[rule] = u
 }
 
 func budgets(ctx context.Context, q Querier, tenantID string, ruleIDs []string) (map[string]int64, error) {

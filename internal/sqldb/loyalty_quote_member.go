@@ -76,18 +76,14 @@ func readMemberQuote(ctx context.Context, q Querier, tenantID, customerID string
 	}
 	err := q.QueryRow(ctx, `SELECT c.survivor_id, m.customer_id, m.tier_id, m.base_tier_id, m.tier_since, m.review_at, m.lifetime_earned,
 			m.joined_at, m.last_activity_at,
-			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'available' AND owner = c.survivor_id), 0),
-			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'pending' AND owner = c.survivor_id), 0),
-			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'owed' AND owner = c.survivor_id), 0),
-			COALESCE((SELECT balance FROM loyalty_accounts WHERE tenant_id = $1 AND kind = 'held' AND owner = c.survivor_id), 0),
+			`+balanceColumns("c.survivor_id")+`,
 			COALESCE((SELECT SUM(`+w.column+`) FROM loyalty_qualifying WHERE tenant_id = $1 AND day >= $3 AND day <= $4
 				AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = c.survivor_id)), 0),
 			COALESCE((SELECT version FROM loyalty_programs WHERE tenant_id = $1), -1),
 			`+usageColumn+`
 		FROM customers c LEFT JOIN loyalty_members m ON m.tenant_id = c.tenant_id AND m.customer_id = c.survivor_id
-		WHERE c.tenant_id = $1 AND c.id = $2`, args...).Scan(&mq.survivor, &memberID, &tierID,
-		&baseTierID, &tierSince, &reviewAt, &lifetime, &joinedAt, &lastActivity, &mq.balances.Available, &mq.balances.Pending,
-		&mq.balances.Owed, &mq.balances.Held, &mq.qualifying, &mq.version, &counters)
+		WHERE c.tenant_id = $1 AND c.id = $2`, args...).Scan(append(append([]any{&mq.survivor, &memberID, &tierID,
+		&baseTierID, &tierSince, &reviewAt, &lifetime, &joinedAt, &lastActivity}, mq.balances.fields()...), &mq.qualifying, &mq.version, &counters)...)
 	if errors.Is(err, ErrNoRows) {
 		return mq, notFoundCustomer(customerID)
 	}
@@ -116,20 +112,9 @@ func parseUsage(counters *string) map[string]loyalty.RuleUsage {
 		if len(f) != 3 {
 			continue
 		}
-		n, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil {
-			continue
+		if n, err := strconv.ParseInt(f[2], 10, 64); err == nil {
+			setUsage(out, f[0], f[1], n)
 		}
-		u := out[f[0]]
-		switch {
-		case f[1] == "all":
-			u.Total = n
-		case strings.HasPrefix(f[1], "d:"):
-			u.Day = n
-		default:
-			u.Month = n
-		}
-		out[f[0]] = u
 	}
 	return out
 }

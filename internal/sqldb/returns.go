@@ -413,20 +413,16 @@ func recordOrderReturn(ctx context.Context, tx *Tx, t tenant.Tenant, o *Order, p
 		rp.Tenders = append(rp.Tenders, transaction.Tender{Type: "store_credit", Amount: r.ExchangeCredit})
 	}
 	if r.ShippingRefund > 0 {
-		t := o.Totals
-		rp.Lines = append(rp.Lines, transaction.Line{SKU: "DELIVERY", Name: "Delivery", Category: "delivery", Quantity: 1,
-			UnitPrice: t.Shipping, Discount: t.ShippingDiscount, Tax: t.ShippingTax, OriginalLine: len(o.Lines) + 1})
+		l := deliveryLine(o.Totals)
+		l.OriginalLine = len(o.Lines) + 1
+		rp.Lines = append(rp.Lines, l)
 	}
-	totals, claims, err := checkRecord(&rp, t, tx.Now())
-	if err != nil {
-		return err
-	}
-	res, err := recordTx(ctx, tx, t, rp, totals, claims, recordHash(rp))
+	res, err := recordOrderTransaction(ctx, tx, t, rp)
 	if err != nil {
 		return err
 	}
 	r.TransactionID, r.Loyalty = res.Transaction.ID, res.Loyalty
-	return enqueueRecorded(ctx, tx, t.ID, []string{res.Transaction.ID})
+	return nil
 }
 
 // returnLine is a transaction line giving back quantity units of an order
