@@ -83,33 +83,26 @@ func TestCheckout_AlipayConfirmedBySignedWebhook(t *testing.T) {
 			_, _ = io.WriteString(w, `{"error":{"type":"invalid_request_error","message":"unexpected `+r.URL.Path+`"}}`)
 			return
 		}
-		_, _ = io.WriteString(w, `{"id":"pi_omo_alipay","object":"payment_intent","amount":20000,"currency":"hkd","status":"requires_action",`+
-			`"client_secret":"pi_omo_alipay_secret_1","payment_method_types":["alipay"],`+
-			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_alipay"}}}`)
+		_, _ = io.WriteString(w, alipayIntent("pi_omo_alipay", "requires_action"))
 	}))
 	t.Cleanup(peer.Close)
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		s := stripeServer(t, db, peer.URL)
 		sh := s.newShop(t)
 		s.catalogShop(t, sh)
-		cart := s.openCart(t, sh)
-		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
-		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
-			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		o := s.alipayCounterSale(t, sh)
 		if o.JSON["payment_status"] != "awaiting_payment" || o.JSON["next_action"] == nil {
 			t.Fatalf("Alipay order: %s", o)
 		}
 		if ship := o.JSON["shipments"].([]any)[0].(map[string]any); ship["status"] != "allocated" {
 			t.Fatalf("goods handed over before the payment: %s", o)
 		}
-		payload := []byte(`{"id":"evt_omo_1","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
-			`"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_alipay","object":"payment_intent",` +
-			`"amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
+		payload := succeededEvent("evt_omo_1", "pi_omo_alipay", "")
 		hook := "/webhooks/stripe/" + id.Format(id.Tenant, sh.TenantID)
 		if bad := s.post(t, hook, payload, "t=1,v1=00"); bad.StatusCode != http.StatusBadRequest {
 			t.Fatalf("a badly signed webhook: %d", bad.StatusCode)
 		}
-		sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+		sig := sign(payload)
 		for i, want := range []bool{true, false} {
 			r := s.post(t, hook, payload, sig)
 			var out struct{ Applied bool }
@@ -155,9 +148,7 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 			_, _ = io.WriteString(w, `{"id":"re_omo_connect","object":"refund","amount":20000,"status":"succeeded","payment_intent":"pi_omo_connect"}`)
 			return
 		}
-		_, _ = io.WriteString(w, `{"id":"pi_omo_connect","object":"payment_intent","amount":20000,"currency":"hkd","status":"requires_action",`+
-			`"client_secret":"pi_omo_connect_secret_1","payment_method_types":["alipay"],`+
-			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_connect"}}}`)
+		_, _ = io.WriteString(w, alipayIntent("pi_omo_connect", "requires_action"))
 	}))
 	t.Cleanup(peer.Close)
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
@@ -173,26 +164,12 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 		assertProblem(t, s.do(t, http.MethodPut, "/v1/commerce/settings", till.JSON["secret"].(string),
 			map[string]any{"shipping": []any{}, "stripe_account": "acct_1Thief"}, nil), http.StatusForbidden)
 		s.must(t, http.StatusOK, http.MethodPut, "/v1/commerce/settings", sh.Secret, map[string]any{"shipping": []any{}, "stripe_account": "acct_1OmoBrandHK"}, nil)
-		cart := s.openCart(t, sh)
-		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
-		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
-			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		o := s.alipayCounterSale(t, sh)
 		if got := <-accounts; got != "/v1/payment_intents acct_1OmoBrandHK" {
 			t.Fatalf("the PaymentIntent was created as %q", got)
 		}
-		event := func(account string) []byte {
-			acct := ""
-			if account != "" {
-				acct = `"account":"` + account + `",`
-			}
-			return []byte(`{"id":"evt_omo_connect","object":"event",` + acct + `"api_version":"2026-03-25.dahlia","created":1767225600,` +
-				`"livemode":false,"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_connect",` +
-				`"object":"payment_intent","amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
-		}
+		event := func(account string) []byte { return succeededEvent("evt_omo_connect", "pi_omo_connect", account) }
 		hook := "/webhooks/stripe/" + id.Format(id.Tenant, sh.TenantID)
-		sign := func(p []byte) string {
-			return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: p, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
-		}
 		for _, other := range []string{"", "acct_1SomeoneElse"} {
 			if r := s.post(t, hook, event(other), sign(event(other))); r.StatusCode != http.StatusBadRequest {
 				t.Fatalf("an event of account %q applied to the brand: %d", other, r.StatusCode)
@@ -247,19 +224,14 @@ func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
 		if strings.HasSuffix(r.URL.Path, "/cancel") {
 			status = "canceled"
 		}
-		_, _ = io.WriteString(w, `{"id":"pi_omo_void","object":"payment_intent","amount":20000,"currency":"hkd","status":"`+status+`",`+
-			`"client_secret":"pi_omo_void_secret_1","payment_method_types":["alipay"],`+
-			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_void"}}}`)
+		_, _ = io.WriteString(w, alipayIntent("pi_omo_void", status))
 	}))
 	t.Cleanup(peer.Close)
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		s := stripeServer(t, db, peer.URL)
 		sh := s.newShop(t)
 		s.catalogShop(t, sh)
-		cart := s.openCart(t, sh)
-		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
-		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
-			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		o := s.alipayCounterSale(t, sh)
 		if got := <-paths; !strings.HasPrefix(got, "POST /v1/payment_intents ") {
 			t.Fatalf("first request %s", got)
 		}
@@ -276,12 +248,10 @@ func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
 		}
 		// The shopper pays anyway (the void raced the payment): the money
 		// goes back, once, however often Stripe delivers the event.
-		payload := []byte(`{"id":"evt_omo_late","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
-			`"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_void","object":"payment_intent",` +
-			`"amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
+		payload := succeededEvent("evt_omo_late", "pi_omo_void", "")
 		hook := "/webhooks/stripe/" + id.Format(id.Tenant, sh.TenantID)
 		for i := range 2 {
-			sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+			sig := sign(payload)
 			if r := s.post(t, hook, payload, sig); r.StatusCode != http.StatusOK {
 				t.Fatalf("late payment delivery %d: %d", i, r.StatusCode)
 			}
@@ -324,24 +294,17 @@ func TestCheckout_LatePaymentAlreadyRefunded(t *testing.T) {
 		if strings.HasSuffix(r.URL.Path, "/cancel") {
 			status = "canceled"
 		}
-		_, _ = io.WriteString(w, `{"id":"pi_omo_twice","object":"payment_intent","amount":20000,"currency":"hkd","status":"`+status+`",`+
-			`"client_secret":"pi_omo_twice_secret_1","payment_method_types":["alipay"],`+
-			`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/pi_omo_twice"}}}`)
+		_, _ = io.WriteString(w, alipayIntent("pi_omo_twice", status))
 	}))
 	t.Cleanup(peer.Close)
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		s := stripeServer(t, db, peer.URL)
 		sh := s.newShop(t)
 		s.catalogShop(t, sh)
-		cart := s.openCart(t, sh)
-		s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
-		o := s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
-			map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
+		o := s.alipayCounterSale(t, sh)
 		s.must(t, http.StatusOK, http.MethodPost, "/v1/orders/"+o.JSON["id"].(string)+"/cancel", sh.Secret, map[string]any{}, nil)
-		payload := []byte(`{"id":"evt_omo_twice","object":"event","api_version":"2026-03-25.dahlia","created":1767225600,"livemode":false,` +
-			`"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_omo_twice","object":"payment_intent",` +
-			`"amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
-		sig := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+		payload := succeededEvent("evt_omo_twice", "pi_omo_twice", "")
+		sig := sign(payload)
 		if r := s.post(t, "/webhooks/stripe/"+id.Format(id.Tenant, sh.TenantID), payload, sig); r.StatusCode != http.StatusOK {
 			t.Fatalf("late payment refunded already: %d", r.StatusCode)
 		}
@@ -350,4 +313,39 @@ func TestCheckout_LatePaymentAlreadyRefunded(t *testing.T) {
 			t.Fatalf("late payment: %v", pay)
 		}
 	})
+}
+
+// alipayIntent is a PaymentIntent as Stripe answers it for Alipay.
+func alipayIntent(pi, status string) string {
+	return `{"id":"` + pi + `","object":"payment_intent","amount":20000,"currency":"hkd","status":"` + status + `",` +
+		`"client_secret":"` + pi + `_secret_1","payment_method_types":["alipay"],` +
+		`"next_action":{"type":"alipay_handle_redirect","alipay_handle_redirect":{"url":"https://stripe.example/alipay/` + pi + `"}}}`
+}
+
+// succeededEvent is Stripe's payment_intent.succeeded event for the
+// PaymentIntent pi of HK$200, from a connected account when account is
+// not "".
+func succeededEvent(eventID, pi, account string) []byte {
+	acct := ""
+	if account != "" {
+		acct = `"account":"` + account + `",`
+	}
+	return []byte(`{"id":"` + eventID + `","object":"event",` + acct + `"api_version":"2026-03-25.dahlia","created":1767225600,` +
+		`"livemode":false,"pending_webhooks":1,"type":"payment_intent.succeeded","data":{"object":{"id":"` + pi + `",` +
+		`"object":"payment_intent","amount":20000,"amount_received":20000,"currency":"hkd","status":"succeeded"}}}`)
+}
+
+// sign signs a webhook payload as Stripe does, now.
+func sign(payload []byte) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: stripeWebhookSecret, Timestamp: time.Now()}).Header
+}
+
+// alipayCounterSale sells a tee at the counter, paid with Alipay: the
+// order waits for the shopper's payment.
+func (s *server) alipayCounterSale(t *testing.T, sh shop) response {
+	t.Helper()
+	cart := s.openCart(t, sh)
+	s.must(t, http.StatusOK, http.MethodPost, "/v1/carts/"+cart+"/lines", sh.Secret, map[string]any{"sku": "TEE-M", "quantity": 1, "fulfilment": "take_now"}, nil)
+	return s.must(t, http.StatusCreated, http.MethodPost, "/v1/carts/"+cart+"/complete", sh.Secret,
+		map[string]any{"payment": map[string]any{"method": "alipay", "return_url": "https://shop.example/back"}}, nil)
 }
