@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,7 +37,9 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if !ok {
 		return err
 	}
-	log := newLogger(env, cfg.logLevel)
+	logs := newLogWriter(env.stderr)
+	defer logs.Close()
+	log := newLogger(logs, cfg.logLevel)
 	start := time.Now()
 	// The API allocates per request, and at Go's default GC target (GOGC=100)
 	// collection took about a tenth of the CPU under load; 200 halves the
@@ -85,6 +88,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "role", cfg.role, "engine", string(db.Engine()),
 		"version", version, "startup", time.Since(start).String())
+	_ = logs.Flush() // supervisors and tests wait for this line
 	return serveUntilDone(ctx, srv, ln, db, cfg, log)
 }
 
@@ -117,12 +121,12 @@ func serveFlags(env environment, args []string) (serveConfig, bool, error) {
 	return c, ok, err
 }
 
-func newLogger(env environment, level string) *slog.Logger {
+func newLogger(out io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(api.NewLogHandler(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: l})))
+	return slog.New(api.NewLogHandler(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: l})))
 }
 
 func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Logger, reg *prometheus.Registry, payments *payment.Registry) error {
@@ -166,7 +170,9 @@ func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Reg
 	}
 	h := api.NewHandler(api.Deps{DB: db, Logger: log, Metrics: api.NewMetrics(reg), Gatherer: reg, Version: version,
 		Ready: ready, OpsOnly: cfg.role == "worker", Payments: payments})
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+	trim := newIdleTrimmer()
+	go trim.run(context.Background())
+	srv := &http.Server{Handler: trim.count(h), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return srv, ln, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -18,42 +17,24 @@ import (
 	"github.com/omo-platform/omo/internal/customer"
 )
 
-// apiClient talks to one `omo serve` on loopback with one API key.
+// apiClient talks to one `omo serve` on loopback with one API key, over
+// the lean HTTP/1.1 connections of rawhttp.go.
 type apiClient struct {
-	base string
-	auth string
-	hc   *http.Client
+	auth  string
+	conns *connPool
 }
 
-func newAPIClient(addr, key string, conns int) *apiClient {
-	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute,
-		DisableCompression: true, ForceAttemptHTTP2: false}
-	return &apiClient{base: "http://" + addr, auth: "Bearer " + key, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+func newAPIClient(addr, key string, _ int) *apiClient {
+	return &apiClient{auth: "Bearer " + key, conns: &connPool{addr: addr}}
 }
 
 // do sends one request and reads the whole answer into buf (reset first).
 func (c *apiClient) do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", c.auth)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	buf.Reset()
-	_, err = buf.ReadFrom(resp.Body)
-	return resp.StatusCode, err
+	return c.conns.roundTrip(ctx, method, path, c.auth, body, buf)
 }
+
+// closeIdle closes the client's idle connections.
+func (c *apiClient) closeIdle() { c.conns.closeIdle() }
 
 // raiseRateLimit sets the tenant's per-key rate limit (default 1,000/s) so
 // that the limiter does not cap the throughput being measured.

@@ -371,7 +371,7 @@ func (b *bench) httpScenarios(ctx context.Context) error {
 			rep.note("lookup error: %s", e)
 		}
 	}
-	c.hc.CloseIdleConnections()
+	c.closeIdle()
 
 	b.logf("idle for %s", cfg.idle)
 	select {

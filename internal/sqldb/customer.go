@@ -339,7 +339,7 @@ type Profile struct {
 // merges. Erased customers are still found (their tombstone row), with no
 // personal data.
 func (db *DB) FindCustomerByID(ctx context.Context, tenantID, customerID string) (*Profile, error) {
-	return findProfile(ctx, db.Read(), tenantID, customerID)
+	return findProfile(ctx, db.readPoint(), tenantID, customerID)
 }
 
 func findProfile(ctx context.Context, q Querier, tenantID, customerID string) (*Profile, error) {
@@ -384,7 +384,7 @@ func (db *DB) FindCustomers(ctx context.Context, f CustomerFilter) ([]*Profile, 
 	}
 	out := make([]*Profile, 0, len(ids))
 	for _, cid := range ids {
-		p, err := findProfile(ctx, db.Read(), f.TenantID, cid)
+		p, err := findProfile(ctx, db.readPoint(), f.TenantID, cid)
 		if err != nil {
 			return nil, err
 		}
@@ -397,7 +397,7 @@ func (db *DB) FindCustomers(ctx context.Context, f CustomerFilter) ([]*Profile, 
 // identifier names at most one customer, always a live one (a merge moves
 // identifiers to the survivor), so its row comes in the same query.
 func (db *DB) findByIdentifier(ctx context.Context, f CustomerFilter, ident customer.Identifier) ([]*Profile, error) {
-	q := db.Read()
+	q := db.readPoint()
 	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumnsOfC+`
 		FROM customer_identifiers i JOIN customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
 		WHERE i.tenant_id = $1 AND i.type = $2 AND i.value = $3 AND i.customer_id > $4`,

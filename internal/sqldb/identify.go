@@ -47,7 +47,7 @@ func (db *DB) Identify(ctx context.Context, p IdentifyParams) (*IdentifyResult, 
 	if err != nil {
 		return nil, err
 	}
-	if res, ok, err := identifyUnchanged(ctx, db.Read(), t, p, claims, ignored); ok || err != nil {
+	if res, ok, err := identifyUnchanged(ctx, db.readPoint(), t, p, claims, ignored); ok || err != nil {
 		return res, err
 	}
 	var res *IdentifyResult

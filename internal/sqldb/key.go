@@ -79,7 +79,7 @@ func scanKey(r Row) (auth.APIKey, error) {
 
 // FindKeyBySecret returns the live key with this secret, or Unauthorized.
 func (db *DB) FindKeyBySecret(ctx context.Context, secret string) (auth.APIKey, error) {
-	k, err := scanKey(db.Read().QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = $1`, auth.Hash(secret)))
+	k, err := scanKey(db.readPoint().QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = $1`, auth.Hash(secret)))
 	if errors.Is(err, ErrNoRows) || err == nil && k.RevokedAt != nil {
 		return auth.APIKey{}, apperr.New(apperr.Unauthorized, "the API key is not valid or was revoked")
 	}

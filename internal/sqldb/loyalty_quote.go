@@ -52,7 +52,7 @@ func (db *DB) QuoteLoyalty(ctx context.Context, p QuoteParams) (*Quote, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := db.Read()
+	q := db.readPoint()
 	b := basketOf(tr, p.SalesChannelCode, p.LocationCode)
 	cfg := db.cachedLoyaltyConfig(p.TenantID)
 	var mq memberQuote
@@ -172,7 +172,7 @@ func (db *DB) quoteTransaction(ctx context.Context, p *QuoteParams) (*transactio
 	if err := transaction.CheckTenders(p.Tenders, totals.Total, "body.tenders"); err != nil {
 		return nil, err
 	}
-	q := db.Read()
+	q := db.readPoint()
 	if _, err := db.channelByCode(ctx, q, p.TenantID, p.SalesChannelCode); err != nil {
 		if apperr.Is(err, apperr.NotFound) {
 			return nil, apperr.Field("body.sales_channel", "no sales channel has this code", p.SalesChannelCode)

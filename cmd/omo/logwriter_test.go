@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the flusher and the test at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lines int
+		size  int
+	}{
+		{"few short lines", 3, 40},
+		{"more than one buffer", 5000, 100},
+		{"lines larger than the buffer", 3, logBufferMax + 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out lockedBuffer
+			w := newLogWriter(&out)
+			var want strings.Builder
+			for i := range tc.lines {
+				line := fmt.Sprintf("%06d %s\n", i, strings.Repeat("x", tc.size))
+				want.WriteString(line)
+				if n, err := w.Write([]byte(line)); err != nil || n != len(line) {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := out.String(); got != want.String() {
+				t.Fatalf("got %d bytes, want %d (lines lost or reordered)", len(got), want.Len())
+			}
+		})
+	}
+}
+
+func TestLogWriterFlushesOnItsOwn(t *testing.T) {
+	var out lockedBuffer
+	w := newLogWriter(&out)
+	defer w.Close()
+	_, _ = w.Write([]byte("one line\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for out.String() != "one line\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("a line written was not flushed without Close: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
