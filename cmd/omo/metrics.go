@@ -26,4 +26,7 @@ func registerDBMetrics(reg *prometheus.Registry, db *sqldb.DB) {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "omo_db_writes_total",
 		Help: "Write transactions committed (on SQLite, several share one group commit)."},
 		func() float64 { return float64(db.PoolStats().Writes) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "omo_db_writer_wait_seconds_total",
+		Help: "Time spent waiting for SQLite's one writer connection (group commits and the job queue share it)."},
+		func() float64 { return db.PoolStats().WriterWait.Seconds() }))
 }

@@ -19,6 +19,7 @@ type batcher struct {
 	writer  *sql.DB
 	stmts   *writerStmts
 	reqs    chan *writeReq
+	syncer  *walSyncer
 	quit    chan struct{}
 	stopped sync.WaitGroup
 	once    sync.Once
@@ -35,8 +36,9 @@ type writeReq struct {
 	err   error
 }
 
-func newBatcher(db *DB, writer *sql.DB) *batcher {
-	b := &batcher{db: db, writer: writer, stmts: newWriterStmts(writer), reqs: make(chan *writeReq), quit: make(chan struct{})}
+func newBatcher(db *DB, writer *sql.DB, path string) *batcher {
+	b := &batcher{db: db, writer: writer, stmts: newWriterStmts(writer), reqs: make(chan *writeReq),
+		syncer: newWALSyncer(path), quit: make(chan struct{})}
 	b.stopped.Add(1)
 	go b.loop()
 	return b
@@ -67,6 +69,7 @@ func (b *batcher) stop() {
 
 func (b *batcher) loop() {
 	defer b.stopped.Done()
+	defer b.syncer.stop() // after the last batch: answers its callers
 	defer b.stmts.close()
 	var pending *writeReq // an alone request met while draining
 	for {
@@ -100,6 +103,10 @@ func (b *batcher) loop() {
 
 func (b *batcher) run(batch []*writeReq) {
 	ctx := context.Background()
+	if err := b.syncer.err(); err != nil {
+		finish(batch, err)
+		return
+	}
 	stx, err := b.writer.BeginTx(ctx, nil)
 	if err != nil {
 		finish(batch, fmt.Errorf("sqldb: begin: %w", err))
@@ -135,6 +142,8 @@ func (b *batcher) run(batch []*writeReq) {
 	}
 	b.db.counters.commits.Add(1)
 	b.db.checkpointer.committed()
+	// Caches follow the database at once (readers already see the commit);
+	// callers hear back once the WAL is on disk (walsync.go).
 	for _, r := range batch {
 		if r.err == nil {
 			b.db.counters.writes.Add(1)
@@ -142,8 +151,8 @@ func (b *batcher) run(batch []*writeReq) {
 				f()
 			}
 		}
-		r.done <- r.err
 	}
+	b.syncer.committed(batch)
 }
 
 // runAlone runs the only call of a batch; it reports whether to commit.

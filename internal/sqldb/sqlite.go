@@ -50,18 +50,19 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	ckpt.SetMaxOpenConns(1)
 	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader, checkpointer: newCheckpointer(ckpt)}
 	db.readQ = sqlQuerier{d: reader, cache: newStmtCache(reader.PrepareContext)}
-	db.batcher = newBatcher(db, writer)
+	db.batcher = newBatcher(db, writer, path)
 	return db, nil
 }
 
 // sqliteDSN sets the pragmas on every connection: WAL so readers never block
-// the writer, synchronous=FULL because points and money must survive power
-// loss, foreign keys on, a busy timeout, and BEGIN IMMEDIATE for the writer so
+// the writer, every acknowledged write on disk because points and money must
+// survive power loss (FULL, or for the writer NORMAL plus the batcher's own
+// fsync before it answers: walsync.go), foreign keys on, a busy timeout, and BEGIN IMMEDIATE for the writer so
 // a transaction never fails half-way on a lock upgrade.
 func sqliteDSN(path string, writer bool) string {
 	q := url.Values{}
 	for _, p := range []string{
-		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(10000)", "temp_store(MEMORY)",
+		"journal_mode(WAL)", "foreign_keys(ON)", "busy_timeout(10000)", "temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
 	}
@@ -70,6 +71,11 @@ func sqliteDSN(path string, writer bool) string {
 	// ones for the readers, to keep an idle process small.
 	if writer {
 		q.Set("_txlock", "immediate")
+		// The batcher fsyncs the WAL itself before it answers a write
+		// (walsync.go), so COMMIT need not: NORMAL writes the frames and
+		// returns. Checkpoints still sync the WAL before and the database
+		// after, and the WAL header when the WAL is reused.
+		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "cache_size(-16000)")
 		// The checkpointer copies the WAL beside the writer (checkpoint.go).
 		// The writer's own checkpoint stays as a backstop at 4,000 pages: by
@@ -79,6 +85,7 @@ func sqliteDSN(path string, writer bool) string {
 		q.Add("_pragma", "wal_autocheckpoint(4000)")
 		q.Add("_pragma", "journal_size_limit(67108864)")
 	} else {
+		q.Add("_pragma", "synchronous(FULL)") // the checkpointer's connection writes the database file
 		q.Add("_pragma", "query_only(1)")
 		q.Add("_pragma", "cache_size(-2000)")
 	}

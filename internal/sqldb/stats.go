@@ -1,6 +1,9 @@
 package sqldb
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // PoolStats describe the connections and write throughput, for metrics.
 type PoolStats struct {
@@ -11,6 +14,9 @@ type PoolStats struct {
 	// CheckpointedFrames counts SQLite WAL frames copied into the database
 	// file by the background checkpointer (zero on PostgreSQL).
 	CheckpointedFrames int64
+	// WriterWait is how long SQLite's group commit and the job queue, which
+	// share the one writer connection, have waited for it in all.
+	WriterWait time.Duration
 }
 
 type writeCounters struct{ commits, writes atomic.Int64 }
@@ -26,5 +32,6 @@ func (db *DB) PoolStats() PoolStats {
 	s.CheckpointedFrames = db.checkpointer.frames.Load()
 	r, w := db.reader.Stats(), db.writer.Stats()
 	s.Open, s.InUse, s.Idle = r.OpenConnections+w.OpenConnections, r.InUse+w.InUse, r.Idle+w.Idle
+	s.WriterWait = w.WaitDuration
 	return s
 }
