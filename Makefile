@@ -52,5 +52,13 @@ bench: build ## measure the figures in docs/performance.md (SQLite, then Postgre
 	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios batch --out bin/bench-results.md
 	./bin/omobench --omo $(BIN) --db sqlite --scenarios checkout --out bin/bench-results.md
 	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios checkout --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db sqlite --scenarios sales --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios sales --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db sqlite --scenarios loyalty --out bin/bench-results.md
+	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios loyalty --out bin/bench-results.md
+	$(GO) test -run X -bench IdentifyBatch -benchtime 25x ./internal/sqldb
+	$(GO) test -run X -bench ImportOnlineRetail -benchtime 1x ./internal/ingest
+	$(GO) test -run X -bench Upload50MB -benchtime 3x ./internal/ingest/sftp
+	$(GO) test -run X -bench 'ExpireMillionLots|RedemptionRounds' -benchtime 1x -timeout 30m ./internal/sqldb
 	$(GO) test -run XXX -bench BenchmarkRoute3Lines200Locations -benchtime 3000x -count 3 ./internal/routing
 	$(GO) test -run XXX -bench 'BenchmarkCatalogSearch|BenchmarkPriceSKUs' -benchtime 3000x ./internal/sqldb

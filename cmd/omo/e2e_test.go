@@ -162,7 +162,7 @@ func TestServe_NewcomerWalkthrough(t *testing.T) {
 				t.Fatalf("read key POST: want 403, got %d", status)
 			}
 			// A sale at a store, by the same customer's phone, lands on her
-			// profile; its transaction.recorded job runs on the worker.
+			// profile.
 			c.mustDo("POST", "/v1/locations", 201, map[string]any{"code": "CWB", "type": "store",
 				"names": map[string]string{"en": "Causeway Bay"}, "time_zone": "Asia/Hong_Kong", "currency": "HKD"})
 			c.mustDo("POST", "/v1/sales_channels", 201, map[string]any{"code": "pos", "type": "pos", "names": map[string]string{"en": "POS"}})
@@ -177,10 +177,14 @@ func TestServe_NewcomerWalkthrough(t *testing.T) {
 				"register": "1", "receipt_number": "A-0001", "occurred_at": "2026-11-20T15:00:00+08:00",
 				"customer": map[string]any{"identifiers": map[string]any{"phone": "91234567"}},
 				"lines":    []map[string]any{{"sku": "TEE", "quantity": 1, "unit_price": 12900}}})
-			metrics := waitForMetric(t, base, `omo_jobs_total{kind="transaction.recorded",state="completed"} 1`)
-			for _, want := range []string{`omo_http_requests_total{method="POST",route="POST /v1/customers",status="201"} 1`,
+			// Erasing a customer queues customer.erased with the erasure; the
+			// job runs on the worker.
+			gone := c.mustDo("POST", "/v1/customers", 201, map[string]any{"identifiers": map[string]any{"email": "gone@shop.hk"}})
+			c.mustDo("DELETE", "/v1/customers/"+gone["id"].(string), 200, nil)
+			metrics := waitForMetric(t, base, `omo_jobs_total{kind="customer.erased",state="completed"} 1`)
+			for _, want := range []string{`omo_http_requests_total{method="POST",route="POST /v1/customers",status="201"} 2`,
 				`omo_http_requests_total{method="POST",route="POST /v1/transactions",status="200"} 1`,
-				`omo_jobs_total{kind="transaction.recorded",state="completed"} 1`,
+				`omo_jobs_total{kind="customer.erased",state="completed"} 1`,
 				"omo_http_request_duration_seconds_bucket", "omo_db_connections_open", "omo_db_group_commits_total", "go_goroutines"} {
 				if !strings.Contains(string(metrics), want) {
 					t.Errorf("/metrics lacks %s", want)

@@ -52,7 +52,6 @@ func TestServe_LoyaltyEndToEnd(t *testing.T) {
 				t.Fatalf("after the return: %v", acct)
 			}
 			waitForMetric(t, base, `omo_jobs_total{kind="loyalty.maturity",state="completed"}`)
-			waitForMetric(t, base, `omo_jobs_total{kind="transaction.recorded",state="completed"} 2`)
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}

@@ -53,6 +53,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	defer db.Close()
+	db.FollowSales(job.FollowsSales())
 	if cfg.migrate {
 		if err := db.Migrate(ctx); err != nil {
 			return err

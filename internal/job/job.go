@@ -112,9 +112,14 @@ type TransactionReaction func(ctx context.Context, db *sqldb.DB, j transaction.R
 // transactionReactions are the modules that follow sales asynchronously.
 // None is wired yet: loyalty earns and claws back inside the sale's own
 // database transaction (the balance is in the response), and segments and
-// journeys attach here. The job exists now so that every transaction
-// recorded from the first day is delivered to them, in order, once they are.
+// journeys attach here. While the list is empty no transaction.recorded job
+// is queued at all (sqldb.DB.FollowSales); a module that registers here turns
+// it on for every process at start.
 var transactionReactions []TransactionReaction
+
+// FollowsSales reports whether any module reacts to recorded transactions;
+// `omo serve` passes it to sqldb.DB.FollowSales.
+func FollowsSales() bool { return len(transactionReactions) > 0 }
 
 // transactionRecordedWorker runs the reactions to one recorded transaction.
 type transactionRecordedWorker struct {

@@ -252,9 +252,10 @@ func recordTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, tota
 	return res, nil
 }
 
-// enqueueRecorded enqueues the job of newly recorded transactions.
+// enqueueRecorded enqueues the job of newly recorded transactions, when a
+// module follows sales (DB.FollowSales).
 func enqueueRecorded(ctx context.Context, tx *Tx, tenantID string, ids []string) error {
-	if len(ids) == 0 {
+	if len(ids) == 0 || !tx.db.salesFollowed.Load() {
 		return nil
 	}
 	return tx.Enqueue(ctx, transaction.RecordedJob{TenantID: tenantID, TransactionIDs: ids}, nil)
