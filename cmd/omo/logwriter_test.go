@@ -1,31 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the flusher and the test at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 	for _, tc := range []struct {
@@ -38,7 +18,7 @@ func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 		{"lines larger than the buffer", 3, logBufferMax + 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var out lockedBuffer
+			var out syncBuffer
 			w := newLogWriter(&out)
 			var want strings.Builder
 			for i := range tc.lines {
@@ -59,7 +39,7 @@ func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 }
 
 func TestLogWriterFlushesOnItsOwn(t *testing.T) {
-	var out lockedBuffer
+	var out syncBuffer
 	w := newLogWriter(&out)
 	defer w.Close()
 	_, _ = w.Write([]byte("one line\n"))
