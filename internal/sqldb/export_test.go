@@ -1,0 +1,4 @@
+package sqldb
+
+// WALBackstopPages exposes walBackstopPages to the external tests.
+const WALBackstopPages = walBackstopPages
