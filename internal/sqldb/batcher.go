@@ -176,16 +176,18 @@ func (b *batcher) runOne(stx *sql.Tx, q sqlQuerier, r *writeReq) error {
 	}
 	// Queries must not be interrupted mid-statement by the caller's context;
 	// the batch decides as a whole.
+	// The savepoint statements go through the writer's prepared statements:
+	// unprepared, each of the three is compiled anew for every call.
 	ctx := context.WithoutCancel(r.ctx)
-	if _, err := stx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+	if _, err := q.Exec(ctx, "SAVEPOINT w"); err != nil {
 		return fmt.Errorf("sqldb: savepoint: %w", err)
 	}
 	r.tx = &Tx{Querier: q, db: b.db, sqlTx: stx}
 	err := callSafely(r.fn, r.tx)
 	if err != nil {
-		_, _ = stx.ExecContext(ctx, "ROLLBACK TO w")
+		_, _ = q.Exec(ctx, "ROLLBACK TO w")
 	}
-	if _, rerr := stx.ExecContext(ctx, "RELEASE w"); rerr != nil && err == nil {
+	if _, rerr := q.Exec(ctx, "RELEASE w"); rerr != nil && err == nil {
 		err = fmt.Errorf("sqldb: release: %w", rerr)
 	}
 	return err

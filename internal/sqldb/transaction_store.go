@@ -249,6 +249,8 @@ func engineOf(q Querier) Engine {
 		return v.Engine()
 	case pgxQuerier:
 		return Postgres
+	case uncancelled:
+		return engineOf(v.q)
 	}
 	return SQLite
 }
