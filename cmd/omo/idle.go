@@ -26,10 +26,16 @@ func newIdleTrimmer() *idleTrimmer {
 
 const idleAfter = 2 * time.Second
 
-// count wraps the API handler to count requests.
+// count wraps the API handler to count requests. Probes and scrapes do not
+// count: a process scraped every 15 s is idle, and must not collect its whole
+// heap after every scrape.
 func (t *idleTrimmer) count(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.requests.Add(1)
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+		default:
+			t.requests.Add(1)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

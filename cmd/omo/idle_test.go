@@ -40,4 +40,10 @@ func TestIdleTrimmerReleasesOncePerQuietSpell(t *testing.T) {
 	waitFor(1)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	waitFor(2)
+	// Probes and scrapes leave a quiet process quiet.
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	time.Sleep(100 * time.Millisecond)
+	waitFor(2)
 }

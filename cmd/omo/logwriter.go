@@ -12,12 +12,13 @@ import (
 // Close writes what is left, so a clean shutdown loses nothing (a crash loses
 // at most the last flushEvery of log lines, never data).
 type logWriter struct {
-	mu    sync.Mutex
-	out   io.Writer
-	buf   []byte
-	stop  chan struct{}
-	done  chan struct{}
-	close sync.Once
+	mu     sync.Mutex
+	out    io.Writer
+	buf    []byte
+	stop   chan struct{}
+	done   chan struct{}
+	close  sync.Once
+	closed bool // after Close, lines go straight out (goroutines that outlive shutdown)
 }
 
 const (
@@ -35,6 +36,9 @@ func newLogWriter(out io.Writer) *logWriter {
 func (w *logWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return w.out.Write(p)
+	}
 	if len(w.buf)+len(p) > logBufferMax {
 		if err := w.flushLocked(); err != nil {
 			return 0, err
@@ -83,5 +87,8 @@ func (w *logWriter) Close() error {
 		close(w.stop)
 		<-w.done
 	})
-	return w.Flush()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	return w.flushLocked()
 }

@@ -51,3 +51,16 @@ func TestLogWriterFlushesOnItsOwn(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestLogWriterWritesThroughAfterClose(t *testing.T) {
+	var out syncBuffer
+	w := newLogWriter(&out)
+	_, _ = w.Write([]byte("before\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte("after\n")) // a goroutine that outlived shutdown
+	if got := out.String(); got != "before\nafter\n" {
+		t.Fatalf("got %q", got)
+	}
+}

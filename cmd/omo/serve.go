@@ -74,7 +74,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 			return err
 		}
 	}
-	srv, ln, err := listen(cfg, db, log, reg, payments)
+	srv, ln, err := listen(ctx, cfg, db, log, reg, payments)
 	if err != nil {
 		_ = db.StopJobs(context.Background())
 		return err
@@ -158,7 +158,7 @@ func startJobs(ctx context.Context, db *sqldb.DB, cfg serveConfig, log *slog.Log
 	return nil
 }
 
-func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Registry, payments *payment.Registry) (*http.Server, net.Listener, error) {
+func listen(ctx context.Context, cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Registry, payments *payment.Registry) (*http.Server, net.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, nil, err
@@ -172,7 +172,7 @@ func listen(cfg serveConfig, db *sqldb.DB, log *slog.Logger, reg *prometheus.Reg
 	h := api.NewHandler(api.Deps{DB: db, Logger: log, Metrics: api.NewMetrics(reg), Gatherer: reg, Version: version,
 		Ready: ready, OpsOnly: cfg.role == "worker", Payments: payments})
 	trim := newIdleTrimmer()
-	go trim.run(context.Background())
+	go trim.run(ctx)
 	srv := &http.Server{Handler: trim.count(h), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return srv, ln, nil

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -32,21 +34,22 @@ type rawConn struct {
 	req []byte // the request being written; reused
 }
 
-func (p *connPool) get(ctx context.Context) (*rawConn, error) {
+// get returns a pooled connection (reused true) or a new one.
+func (p *connPool) get(ctx context.Context) (c *rawConn, reused bool, err error) {
 	p.mu.Lock()
 	if n := len(p.free); n > 0 {
 		c := p.free[n-1]
 		p.free = p.free[:n-1]
 		p.mu.Unlock()
-		return c, nil
+		return c, true, nil
 	}
 	p.mu.Unlock()
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return &rawConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), req: make([]byte, 0, 4096)}, nil
+	return &rawConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), req: make([]byte, 0, 4096)}, false, nil
 }
 
 func (p *connPool) put(c *rawConn) {
@@ -66,11 +69,24 @@ func (p *connPool) closeIdle() {
 }
 
 // roundTrip sends one request and reads the whole answer into out (reset
-// first). A connection the server closes, or that fails, is not reused.
+// first). A connection the server closes, or that fails, is not reused. A
+// kept-alive connection the server closed while it sat idle (its idle
+// timeout) fails before any answer arrives: the request is sent once more on
+// a new connection, as net/http's Transport does.
 func (p *connPool) roundTrip(ctx context.Context, method, path, auth string, body []byte, out *bytes.Buffer) (int, error) {
-	c, err := p.get(ctx)
+	status, stale, err := p.try(ctx, method, path, auth, body, out)
+	if stale {
+		status, _, err = p.try(ctx, method, path, auth, body, out)
+	}
+	return status, err
+}
+
+// try is one attempt; stale reports a reused connection that failed before
+// any byte of an answer.
+func (p *connPool) try(ctx context.Context, method, path, auth string, body []byte, out *bytes.Buffer) (status int, stale bool, err error) {
+	c, reused, err := p.get(ctx)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	deadline, ok := ctx.Deadline()
 	if !ok || time.Until(deadline) > 30*time.Second {
@@ -92,20 +108,20 @@ func (p *connPool) roundTrip(ctx context.Context, method, path, auth string, bod
 	c.req = append(c.req, body...)
 	if _, err := c.nc.Write(c.req); err != nil {
 		_ = c.nc.Close()
-		return 0, err
+		return 0, reused, err
 	}
 	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil {
 		_ = c.nc.Close()
-		return 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, reused && c.br.Buffered() == 0 && errors.Is(err, io.EOF), fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	out.Reset()
 	_, err = out.ReadFrom(resp.Body)
 	_ = resp.Body.Close()
 	if err != nil || resp.Close {
 		_ = c.nc.Close()
-		return resp.StatusCode, err
+		return resp.StatusCode, false, err
 	}
 	p.put(c)
-	return resp.StatusCode, nil
+	return resp.StatusCode, false, nil
 }

@@ -36,9 +36,9 @@ type writeReq struct {
 	err   error
 }
 
-func newBatcher(db *DB, writer *sql.DB, path string) *batcher {
+func newBatcher(db *DB, writer *sql.DB, walPath string) *batcher {
 	b := &batcher{db: db, writer: writer, stmts: newWriterStmts(writer), reqs: make(chan *writeReq),
-		syncer: newWALSyncer(path), quit: make(chan struct{})}
+		syncer: newWALSyncer(walPath), quit: make(chan struct{})}
 	b.stopped.Add(1)
 	go b.loop()
 	return b

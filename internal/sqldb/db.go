@@ -146,20 +146,41 @@ func (db *DB) readPoint() Querier { return uncancelled{db.Read()} }
 
 type uncancelled struct{ q Querier }
 
+// A request that has ended already does not start another statement (nor
+// wait for a pooled connection for it).
 func (u uncancelled) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	return u.q.Exec(context.WithoutCancel(ctx), query, args...)
 }
 
 func (u uncancelled) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return u.q.Query(context.WithoutCancel(ctx), query, args...)
 }
 
 func (u uncancelled) QueryRow(ctx context.Context, query string, args ...any) Row {
+	if err := ctx.Err(); err != nil {
+		return errRow{err}
+	}
 	return u.q.QueryRow(context.WithoutCancel(ctx), query, args...)
 }
 
+// errRow is a Row that failed before its statement ran.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
+	if db.engine == SQLite {
+		if err := db.batcher.syncer.err(); err != nil {
+			return err // writes fail until a restart: not ready
+		}
+	}
 	var one int
 	return db.Read().QueryRow(ctx, "SELECT 1").Scan(&one)
 }
@@ -187,7 +208,9 @@ type Tx struct {
 	lineRows *[][]any
 }
 
-// AfterCommit runs f once the transaction is durably committed.
+// AfterCommit runs f once the transaction has committed (on SQLite right
+// after the group commit, when readers see it, possibly a moment before its
+// fsync; the caller of WriteTx hears back only after that: ADR 8).
 func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
 
 // Enqueue inserts a job in this transaction: it runs only if the transaction

@@ -52,7 +52,8 @@ type importCounts struct {
 // ApplyImportChunk loads a chunk: customers through the batch identify path,
 // receipts through the transaction path, each item's own errors becoming
 // rejections of its rows; then the rejections, the counters and the
-// checkpoint, and one transaction.recorded job for the chunk's sales.
+// checkpoint, and one transaction.recorded job for the chunk's sales (while a
+// module follows sales: DB.FollowSales).
 func (db *DB) ApplyImportChunk(ctx context.Context, c ImportChunk) error {
 	t, err := db.tenant(ctx, c.TenantID)
 	if err != nil {

@@ -43,6 +43,12 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := writer.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
+	// The WAL sits beside the file SQLite opened, which is not path when
+	// path is a symbolic link: ask SQLite.
+	var main string
+	if err := writer.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&main); err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
 	ckpt, err := sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
@@ -50,7 +56,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	ckpt.SetMaxOpenConns(1)
 	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader, checkpointer: newCheckpointer(ckpt)}
 	db.readQ = sqlQuerier{d: reader, cache: newStmtCache(reader.PrepareContext)}
-	db.batcher = newBatcher(db, writer, path)
+	db.batcher = newBatcher(db, writer, main+"-wal")
 	return db, nil
 }
 

@@ -3,7 +3,7 @@ package sqldb
 import (
 	"fmt"
 	"os"
-	"sync"
+	"sync/atomic"
 )
 
 // walSyncer makes group commits durable off the writer's path.
@@ -25,21 +25,20 @@ import (
 // earlier one. What differs is visibility: readers (and job workers) may see a
 // batch up to one fsync before it is durable. ADR 8 weighs this.
 //
-// A failed fsync leaves the kernel's page cache and the disk in an unknown
-// state (PostgreSQL stops on it for the same reason); the syncer then fails
-// that batch and every later write with the error.
+// A WAL that cannot be opened or synced leaves committed batches of unknown
+// durability (PostgreSQL stops on a failed fsync for the same reason): the
+// syncer fails that batch and every later write with the error, and the
+// database stops being ready (DB.Ping), until the process restarts.
 type walSyncer struct {
-	path    string // the database file; the WAL is path + "-wal"
+	path    string // the WAL file: SQLite's own database path + "-wal"
 	batches chan []*writeReq
 	done    chan struct{}
-
-	mu     sync.Mutex
-	failed error
-	wal    *os.File
+	failed  atomic.Pointer[error] // read by the batcher without waiting for an fsync
+	wal     *os.File              // the loop goroutine's alone
 }
 
-func newWALSyncer(dbPath string) *walSyncer {
-	s := &walSyncer{path: dbPath + "-wal", batches: make(chan []*writeReq, 64), done: make(chan struct{})}
+func newWALSyncer(walPath string) *walSyncer {
+	s := &walSyncer{path: walPath, batches: make(chan []*writeReq, 64), done: make(chan struct{})}
 	go s.loop()
 	return s
 }
@@ -48,24 +47,27 @@ func newWALSyncer(dbPath string) *walSyncer {
 // WAL is on disk.
 func (s *walSyncer) committed(batch []*writeReq) { s.batches <- batch }
 
-// err is the sticky fsync failure, if any.
+// err is the sticky failure, if any.
 func (s *walSyncer) err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.failed
+	if p := s.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // stop answers what was handed over and ends the goroutine.
 func (s *walSyncer) stop() {
 	close(s.batches)
 	<-s.done
-	if s.wal != nil {
-		_ = s.wal.Close()
-	}
 }
 
 func (s *walSyncer) loop() {
 	defer close(s.done)
+	defer func() {
+		if s.wal != nil {
+			_ = s.wal.Close()
+		}
+	}()
 	for batch := range s.batches {
 		waiting := [][]*writeReq{batch}
 	drain: // every batch committed by now shares this fsync
@@ -94,19 +96,18 @@ func (s *walSyncer) loop() {
 
 // sync fsyncs the WAL file, reopening it if SQLite replaced it.
 func (s *walSyncer) sync() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failed != nil {
-		return s.failed
+	if err := s.err(); err != nil {
+		return err
 	}
-	if err := s.open(); err != nil {
-		return err // not sticky: nothing is known to be lost yet
+	err := s.open()
+	if err == nil {
+		err = s.wal.Sync()
 	}
-	if err := s.wal.Sync(); err != nil {
-		s.failed = fmt.Errorf("sqldb: fsync %s failed; writes since the last good fsync may be lost, restart the process: %w", s.path, err)
-		return s.failed
+	if err != nil {
+		err = fmt.Errorf("sqldb: syncing %s failed; writes since the last good fsync may be lost, restart the process: %w", s.path, err)
+		s.failed.Store(&err)
 	}
-	return nil
+	return err
 }
 
 func (s *walSyncer) open() error {
@@ -121,7 +122,7 @@ func (s *walSyncer) open() error {
 	}
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("sqldb: open %s to sync it: %w", s.path, err)
+		return err
 	}
 	s.wal = f
 	return nil
