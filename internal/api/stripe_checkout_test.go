@@ -212,23 +212,10 @@ func TestCheckout_StripeConnectPerBrand(t *testing.T) {
 func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
 	t.Parallel()
 	paths := make(chan string, 16)
-	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		paths <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Idempotency-Key")
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/v1/refunds" {
-			_, _ = io.WriteString(w, `{"id":"re_omo_late","object":"refund","amount":20000,"status":"succeeded","payment_intent":"pi_omo_void"}`)
-			return
-		}
-		status := "requires_action"
-		if strings.HasSuffix(r.URL.Path, "/cancel") {
-			status = "canceled"
-		}
-		_, _ = io.WriteString(w, alipayIntent("pi_omo_void", status))
-	}))
-	t.Cleanup(peer.Close)
+	peer := alipayPeer(t, "pi_omo_void", http.StatusOK,
+		`{"id":"re_omo_late","object":"refund","amount":20000,"status":"succeeded","payment_intent":"pi_omo_void"}`, paths)
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
-		s := stripeServer(t, db, peer.URL)
+		s := stripeServer(t, db, peer)
 		sh := s.newShop(t)
 		s.catalogShop(t, sh)
 		o := s.alipayCounterSale(t, sh)
@@ -282,23 +269,10 @@ func TestCheckout_CancellingAnAwaitingOrderVoidsItsPayment(t *testing.T) {
 // recorded as refunded instead of failing for days.
 func TestCheckout_LatePaymentAlreadyRefunded(t *testing.T) {
 	t.Parallel()
-	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/v1/refunds" {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = io.WriteString(w, `{"error":{"type":"invalid_request_error","code":"charge_already_refunded","message":"Charge ch_1 has already been refunded."}}`)
-			return
-		}
-		status := "requires_action"
-		if strings.HasSuffix(r.URL.Path, "/cancel") {
-			status = "canceled"
-		}
-		_, _ = io.WriteString(w, alipayIntent("pi_omo_twice", status))
-	}))
-	t.Cleanup(peer.Close)
+	peer := alipayPeer(t, "pi_omo_twice", http.StatusBadRequest,
+		`{"error":{"type":"invalid_request_error","code":"charge_already_refunded","message":"Charge ch_1 has already been refunded."}}`, nil)
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
-		s := stripeServer(t, db, peer.URL)
+		s := stripeServer(t, db, peer)
 		sh := s.newShop(t)
 		s.catalogShop(t, sh)
 		o := s.alipayCounterSale(t, sh)
@@ -316,6 +290,33 @@ func TestCheckout_LatePaymentAlreadyRefunded(t *testing.T) {
 }
 
 // alipayIntent is a PaymentIntent as Stripe answers it for Alipay.
+// alipayPeer is a Stripe-format peer for one Alipay PaymentIntent: creating
+// it answers requires_action, cancelling it canceled, and /v1/refunds answers
+// refundStatus with refundBody. When seen is not nil, each request's method,
+// path and idempotency key go to it. It returns the peer's URL.
+func alipayPeer(t *testing.T, pi string, refundStatus int, refundBody string, seen chan<- string) string {
+	t.Helper()
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if seen != nil {
+			seen <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Idempotency-Key")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/refunds" {
+			w.WriteHeader(refundStatus)
+			_, _ = io.WriteString(w, refundBody)
+			return
+		}
+		status := "requires_action"
+		if strings.HasSuffix(r.URL.Path, "/cancel") {
+			status = "canceled"
+		}
+		_, _ = io.WriteString(w, alipayIntent(pi, status))
+	}))
+	t.Cleanup(peer.Close)
+	return peer.URL
+}
+
 func alipayIntent(pi, status string) string {
 	return `{"id":"` + pi + `","object":"payment_intent","amount":20000,"currency":"hkd","status":"` + status + `",` +
 		`"client_secret":"` + pi + `_secret_1","payment_method_types":["alipay"],` +
