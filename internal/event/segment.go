@@ -12,7 +12,19 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
+
+// segmentJSON reads calls as encoding/json reads them (member names matched
+// without regard to case, the last of repeated names wins, invalid UTF-8 left
+// for decodeItem to report per item), with encoding/json/v2's decoder, which
+// checks and decodes in one pass: encoding/json scans a body once to check it
+// and again to decode it, and again for every raw member, and that cost more
+// CPU than storing the events.
+var segmentJSON = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true),
+	jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 
 // ErrMalformed is a body that cannot be read at all: not JSON, too large, or
 // not shaped like a Segment call. Segment answers it with 400.
@@ -37,30 +49,30 @@ type Dropped struct {
 // wire is one Segment call as sent. Ids are raw because some libraries send
 // numeric user ids.
 type wire struct {
-	Type         string          `json:"type"`
-	MessageID    json.RawMessage `json:"messageId"`
-	UserID       json.RawMessage `json:"userId"`
-	AnonymousID  json.RawMessage `json:"anonymousId"`
-	PreviousID   json.RawMessage `json:"previousId"`
-	GroupID      json.RawMessage `json:"groupId"`
-	Event        json.RawMessage `json:"event"`
-	Name         json.RawMessage `json:"name"`
-	Timestamp    json.RawMessage `json:"timestamp"`
-	SentAt       json.RawMessage `json:"sentAt"`
-	Properties   json.RawMessage `json:"properties"`
-	Traits       json.RawMessage `json:"traits"`
-	Context      json.RawMessage `json:"context"`
-	Integrations json.RawMessage `json:"integrations"`
-	WriteKey     string          `json:"writeKey"`
+	Type         string         `json:"type"`
+	MessageID    jsontext.Value `json:"messageId"`
+	UserID       jsontext.Value `json:"userId"`
+	AnonymousID  jsontext.Value `json:"anonymousId"`
+	PreviousID   jsontext.Value `json:"previousId"`
+	GroupID      jsontext.Value `json:"groupId"`
+	Event        jsontext.Value `json:"event"`
+	Name         jsontext.Value `json:"name"`
+	Timestamp    jsontext.Value `json:"timestamp"`
+	SentAt       jsontext.Value `json:"sentAt"`
+	Properties   jsontext.Value `json:"properties"`
+	Traits       jsontext.Value `json:"traits"`
+	Context      jsontext.Value `json:"context"`
+	Integrations jsontext.Value `json:"integrations"`
+	WriteKey     string         `json:"writeKey"`
 }
 
 // wireBatch is the body of /v1/batch and /v1/import.
 type wireBatch struct {
-	Batch        *[]json.RawMessage `json:"batch"`
-	SentAt       json.RawMessage    `json:"sentAt"`
-	Context      json.RawMessage    `json:"context"`
-	Integrations json.RawMessage    `json:"integrations"`
-	WriteKey     string             `json:"writeKey"`
+	Batch        *[]jsontext.Value `json:"batch"`
+	SentAt       jsontext.Value    `json:"sentAt"`
+	Context      jsontext.Value    `json:"context"`
+	Integrations jsontext.Value    `json:"integrations"`
+	WriteKey     string            `json:"writeKey"`
 }
 
 // DecodeBatch reads a /v1/batch (or /v1/import) body received at
@@ -71,7 +83,7 @@ func DecodeBatch(body []byte, receivedAt time.Time) (Batch, error) {
 		return Batch{}, fmt.Errorf("%w: the batch is larger than 500 KB", ErrMalformed)
 	}
 	var wb wireBatch
-	if err := json.Unmarshal(body, &wb); err != nil {
+	if err := jsonv2.Unmarshal(body, &wb, segmentJSON); err != nil {
 		return Batch{}, fmt.Errorf("%w: %s", ErrMalformed, jsonError(err))
 	}
 	if wb.Batch == nil {
@@ -108,8 +120,8 @@ func DecodeCall(typ string, body []byte, receivedAt time.Time) (Batch, error) {
 	if len(body) > MaxEventBytes {
 		return Batch{}, fmt.Errorf("%w: an event is limited to 32 KB", ErrMalformed)
 	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(body, &probe); err != nil {
+	var probe map[string]jsontext.Value
+	if err := jsonv2.Unmarshal(body, &probe, segmentJSON); err != nil {
 		return Batch{}, fmt.Errorf("%w: %s", ErrMalformed, jsonError(err))
 	}
 	e, mid, reason := decodeItem(body, typ, receivedAt, shared{})
@@ -140,7 +152,7 @@ type decoded struct {
 }
 
 // decodeItem validates one call. It returns the reason it is dropped, if it is.
-func decodeItem(raw json.RawMessage, forceType string, receivedAt time.Time, sh shared) (decoded, string, string) {
+func decodeItem(raw []byte, forceType string, receivedAt time.Time, sh shared) (decoded, string, string) {
 	var d decoded
 	if len(raw) > MaxEventBytes {
 		return d, peekMessageID(raw), "the event is larger than 32 KB"
@@ -149,7 +161,7 @@ func decodeItem(raw json.RawMessage, forceType string, receivedAt time.Time, sh 
 		return d, "", "the event is not valid UTF-8"
 	}
 	var w wire
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if err := jsonv2.Unmarshal(raw, &w, segmentJSON); err != nil {
 		return d, "", "not a JSON object: " + jsonError(err)
 	}
 	mid, ok := idString(w.MessageID)
@@ -176,7 +188,7 @@ func decodeItem(raw json.RawMessage, forceType string, receivedAt time.Time, sh 
 	}
 	for _, f := range []struct {
 		name string
-		in   json.RawMessage
+		in   []byte
 		out  *json.RawMessage
 	}{{"properties", w.Properties, &e.Properties}, {"traits", w.Traits, &e.Traits}, {"context", w.Context, &e.Context},
 		{"integrations", w.Integrations, &e.Integrations}} {
@@ -205,7 +217,7 @@ func (d *decoded) readIDs(w wire) string {
 	e := &d.Event
 	fields := []struct {
 		name string
-		raw  json.RawMessage
+		raw  []byte
 		out  *string
 		max  int
 	}{{"userId", w.UserID, &e.UserID, maxIDBytes}, {"anonymousId", w.AnonymousID, &e.AnonymousID, maxIDBytes},
@@ -214,7 +226,7 @@ func (d *decoded) readIDs(w wire) string {
 	if e.Type == TypePage || e.Type == TypeScreen {
 		fields[4] = struct {
 			name string
-			raw  json.RawMessage
+			raw  []byte
 			out  *string
 			max  int
 		}{"name", w.Name, &e.Name, maxNameBytes}
@@ -279,12 +291,12 @@ var (
 )
 
 // parseTime reads an optional ISO 8601 time; ok is false for a bad one.
-func parseTime(raw json.RawMessage) (*time.Time, bool) {
+func parseTime(raw []byte) (*time.Time, bool) {
 	if isNull(raw) {
 		return nil, true
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	s, ok := unquote(raw)
+	if !ok {
 		return nil, false
 	}
 	if strings.TrimSpace(s) == "" {
@@ -299,17 +311,13 @@ func parseTime(raw json.RawMessage) (*time.Time, bool) {
 }
 
 // idString reads an id sent as a string or a number; null and absent are "".
-func idString(raw json.RawMessage) (string, bool) {
+func idString(raw []byte) (string, bool) {
 	if isNull(raw) {
 		return "", true
 	}
 	switch raw[0] {
 	case '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
+		return unquote(raw)
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		if _, err := strconv.ParseFloat(string(raw), 64); err != nil {
 			return "", false
@@ -319,14 +327,20 @@ func idString(raw json.RawMessage) (string, bool) {
 	return "", false
 }
 
-func isNull(raw json.RawMessage) bool {
+// unquote reads a JSON string; ok is false for any other value.
+func unquote(raw []byte) (string, bool) {
+	b, err := jsontext.AppendUnquote(nil, bytes.TrimSpace(raw))
+	return string(b), err == nil
+}
+
+func isNull(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) == 0 || string(raw) == "null"
 }
 
 // object returns a JSON object, "{}" for null or absent; ok is false for any
 // other JSON value.
-func object(raw json.RawMessage) (json.RawMessage, bool) {
+func object(raw []byte) (json.RawMessage, bool) {
 	raw = bytes.TrimSpace(raw)
 	if isNull(raw) {
 		return json.RawMessage("{}"), true
@@ -334,7 +348,7 @@ func object(raw json.RawMessage) (json.RawMessage, bool) {
 	return raw, raw[0] == '{'
 }
 
-func objectOrNil(raw json.RawMessage) json.RawMessage {
+func objectOrNil(raw []byte) json.RawMessage {
 	o, ok := object(raw)
 	if !ok || string(o) == "{}" {
 		return nil
@@ -364,13 +378,13 @@ func mergeObjects(obj, defaults json.RawMessage) (json.RawMessage, error) {
 
 // derivedMessageID is the messageId of a call that came without one: a hash
 // of the call, so the same call sent twice is recorded once.
-func derivedMessageID(raw json.RawMessage) string {
+func derivedMessageID(raw []byte) string {
 	sum := sha256.Sum256(bytes.TrimSpace(raw))
 	return "omo-" + hex.EncodeToString(sum[:16])
 }
 
 // peekMessageID reads the messageId of an item that is otherwise dropped.
-func peekMessageID(raw json.RawMessage) string {
+func peekMessageID(raw []byte) string {
 	var w struct {
 		MessageID json.RawMessage `json:"messageId"`
 	}
@@ -394,5 +408,17 @@ func jsonError(err error) string {
 	if errors.As(err, &te) {
 		return fmt.Sprintf("%s must not be a JSON %s", te.Field, te.Value)
 	}
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("invalid JSON at byte %d", syn.ByteOffset)
+	}
+	var sem *jsonv2.SemanticError
+	if errors.As(err, &sem) && sem.JSONPointer != "" && sem.JSONKind != 0 {
+		field := strings.ReplaceAll(strings.TrimPrefix(string(sem.JSONPointer), "/"), "/", ".")
+		return fmt.Sprintf("%s must not be a JSON %s", field, kindNames[sem.JSONKind])
+	}
 	return "invalid JSON"
 }
+
+// kindNames name JSON kinds as encoding/json's errors do.
+var kindNames = map[jsontext.Kind]string{'n': "null", 'f': "bool", 't': "bool", '"': "string", '0': "number", '{': "object", '[': "array"}
