@@ -158,7 +158,7 @@ func (b *batcher) run(batch []*writeReq) {
 // runAlone runs the only call of a batch; it reports whether to commit.
 func (b *batcher) runAlone(stx *sql.Tx, q sqlQuerier, r *writeReq) bool {
 	if r.err = r.ctx.Err(); r.err == nil {
-		r.tx = &Tx{Querier: q, db: b.db, sqlTx: stx}
+		r.tx = &Tx{Querier: uncancelled{q}, db: b.db, sqlTx: stx}
 		r.err = callSafely(r.fn, r.tx)
 	}
 	if r.err != nil {
@@ -175,14 +175,17 @@ func (b *batcher) runOne(stx *sql.Tx, q sqlQuerier, r *writeReq) error {
 		return err
 	}
 	// Queries must not be interrupted mid-statement by the caller's context;
-	// the batch decides as a whole.
+	// the batch decides as a whole. The call's own statements run
+	// uncancelled too (a caller that has gone stops at its next statement):
+	// a cancellable context costs the driver a goroutine per statement, and
+	// on the writer those waited for the CPU more than the statements ran.
 	// The savepoint statements go through the writer's prepared statements:
 	// unprepared, each of the three is compiled anew for every call.
 	ctx := context.WithoutCancel(r.ctx)
 	if _, err := q.Exec(ctx, "SAVEPOINT w"); err != nil {
 		return fmt.Errorf("sqldb: savepoint: %w", err)
 	}
-	r.tx = &Tx{Querier: q, db: b.db, sqlTx: stx}
+	r.tx = &Tx{Querier: uncancelled{q}, db: b.db, sqlTx: stx}
 	err := callSafely(r.fn, r.tx)
 	if err != nil {
 		_, _ = q.Exec(ctx, "ROLLBACK TO w")

@@ -43,6 +43,7 @@ type loyaltyConfig struct {
 // nothing else.
 type configNeeds struct {
 	firstPurchase, customer, usage bool
+	limited                        map[string]bool // rules with a limit per member: their uses are counted
 	budgets                        []string        // rule ids
 	events                         map[string]bool // event names that rules trigger on
 }
@@ -53,7 +54,13 @@ func needsOf(rules []loyalty.Rule) configNeeds {
 		c, l := r.Condition, r.Limits
 		n.firstPurchase = n.firstPurchase || c.FirstPurchase
 		n.customer = n.customer || c.BirthdayMonth || c.Attribute != nil
-		n.usage = n.usage || l.OncePerMember || l.PerMemberPerDay > 0 || l.PerMemberPerMonth > 0
+		if l.OncePerMember || l.PerMemberPerDay > 0 || l.PerMemberPerMonth > 0 {
+			n.usage = true
+			if n.limited == nil {
+				n.limited = map[string]bool{}
+			}
+			n.limited[r.ID] = true
+		}
 		if l.Budget > 0 {
 			n.budgets = append(n.budgets, r.ID)
 		}

@@ -166,7 +166,7 @@ func postEarning(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow, 
 			return err
 		}
 	}
-	return recordAwards(ctx, tx, tr.TenantID, entryID, m.CustomerID, b.At, e.Awards)
+	return recordAwards(ctx, tx, cfg, tr.TenantID, entryID, m.CustomerID, b.At, e.Awards)
 }
 
 // sourcePostings are the program side of awards: budgeted rules pay from
@@ -189,14 +189,16 @@ func sourcePostings(awards []loyalty.Award, sign int64) []loyalty.Posting {
 
 // recordAwards keeps every award's points per line (for claw-backs) and
 // counts the rule awards against their limits.
-func recordAwards(ctx context.Context, tx *Tx, tenantID, entryID, customerID string, local time.Time, awards []loyalty.Award) error {
+func recordAwards(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, entryID, customerID string, local time.Time, awards []loyalty.Award) error {
 	var rows [][]any
 	var rules []string
 	for i, a := range awards {
 		for _, lp := range a.Lines {
 			rows = append(rows, []any{tenantID, entryID, i, lp.Number, a.RuleID, a.Budgeted, a.Status, lp.Points, int64(0)})
 		}
-		if a.Source == loyalty.SourceRule {
+		// Uses are counted for the rules whose limits read them (a rule
+		// that gains a limit in a later version counts from then on).
+		if a.Source == loyalty.SourceRule && cfg.needs.limited[a.RuleID] {
 			rules = append(rules, a.RuleID)
 		}
 	}

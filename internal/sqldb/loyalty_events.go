@@ -56,7 +56,7 @@ func accrueEvent(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, even
 		OriginCustomerID: m.CustomerID, EntryID: entryID, Status: "available", Points: earned.Points, AvailableAt: e.Timestamp}); err != nil {
 		return err
 	}
-	if err := recordAwards(ctx, tx, tenantID, entryID, m.CustomerID, e.Timestamp, earned.Awards); err != nil {
+	if err := recordAwards(ctx, tx, cfg, tenantID, entryID, m.CustomerID, e.Timestamp, earned.Awards); err != nil {
 		return err
 	}
 	if err := addQualifying(ctx, tx, tenantID, m.CustomerID, e.Timestamp, 0, earned.StatusPoints); err != nil {
