@@ -340,20 +340,27 @@ func (b *bench) httpScenarios(ctx context.Context) error {
 	if cfg.scenarios["identify"] {
 		b.quiet(ctx, "identify", pid)
 		b.logf("identify: %d clients for %s", cfg.clients, cfg.duration)
-		r := identifyLoad(ctx, c, preloaded, cfg.clients, cfg.duration, cfg.maxRequests, b.retail, probe)
-		customers += r.Requests / 2
+		r := identifyLoad(ctx, c, preloaded, preloaded, cfg.clients, cfg.duration, cfg.maxRequests, b.retail, probe)
+		customers += (r.Requests + 1) / 2
 		b.logf("identify: %d requests, %.0f/s, p99 %s, %d errors (%s) %v", r.Requests, r.perSecond(), r.Lat.P99, r.Errors,
 			r.statusSummary(), r.FirstErrs)
 		s := fmt.Sprintf("identify (HTTP, %d clients, half matching)", cfg.clients)
 		rep.check(s, "throughput", thousands(r.perSecond())+" req/s", ">= 3,000 req/s", r.perSecond() >= targetIdentifyRPS)
 		rep.add(s, "latency p50 / p95", ms(r.Lat.P50)+" / "+ms(r.Lat.P95))
-		rep.check(s, "latency p99", ms(r.Lat.P99), "< 25 ms", r.Lat.P99 < targetIdentifyP99)
+		rep.add(s, "latency p99 at saturation (closed loop)", ms(r.Lat.P99))
 		rep.check(s, "errors (non-2xx or wrong match)", fmt.Sprintf("%d of %s (%s)", r.Errors, thousands(float64(r.Requests)),
 			r.statusSummary()), "0", r.Errors == 0)
 		rep.add(s, r.CPU.label(), r.CPU.String())
 		for _, e := range r.FirstErrs {
 			rep.note("identify error: %s", e)
 		}
+		b.quiet(ctx, "identify at the target rate", pid)
+		firstNew := customers
+		paced := b.atTargetRate(ctx, s, cfg.clients, targetIdentifyRPS, thousands(targetIdentifyRPS)+" req/s", targetIdentifyP99, probe,
+			func(ctx context.Context, w *worker, seq int) outcome {
+				return identifyCall(ctx, c, preloaded, firstNew, w, seq, b.retail)
+			})
+		customers += (paced.Requests + 1) / 2
 	}
 	if cfg.scenarios["lookup"] {
 		b.quiet(ctx, "lookup", pid)

@@ -32,26 +32,30 @@ func (b *bench) salesScenario(ctx context.Context) error {
 	probe := cpuProbe{pid: p.cmd.Process.Pid, db: b.dbProcess()}
 	b.quiet(ctx, "sales", p.cmd.Process.Pid)
 	b.logf("sales: %d clients posting 3-line purchases for %s", cfg.salesClients, cfg.duration)
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	r := runLoad(ctx, cfg.salesClients, cfg.duration, cfg.maxRequests, probe, func(ctx context.Context, w *worker, seq int) outcome {
-		status, err := c.do(ctx, http.MethodPost, "/v1/transactions", salesBody(run, seq, customers[w.rng.IntN(len(customers))]), &w.buf)
-		o := outcome{status: status, err: err}
-		if err == nil && status != http.StatusCreated {
-			o.bad = fmt.Sprintf("status %d: %.200s", status, w.buf.String())
+	sale := func(run string) func(ctx context.Context, w *worker, seq int) outcome {
+		return func(ctx context.Context, w *worker, seq int) outcome {
+			status, err := c.do(ctx, http.MethodPost, "/v1/transactions", salesBody(run, seq, customers[w.rng.IntN(len(customers))]), &w.buf)
+			o := outcome{status: status, err: err}
+			if err == nil && status != http.StatusCreated {
+				o.bad = fmt.Sprintf("status %d: %.200s", status, w.buf.String())
+			}
+			return o
 		}
-		return o
-	})
+	}
+	r := runLoad(ctx, cfg.salesClients, cfg.duration, cfg.maxRequests, probe, sale(strconv.FormatInt(time.Now().UnixNano(), 36)))
 	rate := float64(r.Requests-r.Errors) / r.Elapsed.Seconds()
 	b.logf("sales: %d purchases, %.0f/s, p99 %s, %d errors (%s) %v", r.Requests, rate, r.Lat.P99, r.Errors, r.statusSummary(), r.FirstErrs)
 	s := fmt.Sprintf("POST /v1/transactions (HTTP, %d clients, 3-line purchases by known customers)", cfg.salesClients)
 	rep.check(s, "purchases acknowledged durably", thousands(rate)+" req/s", ">= 2,000 req/s", rate >= targetSales)
 	rep.add(s, "latency p50 / p95", ms(r.Lat.P50)+" / "+ms(r.Lat.P95))
-	rep.check(s, "latency p99", ms(r.Lat.P99), "< 25 ms", r.Lat.P99 < targetSalesP99)
+	rep.add(s, "latency p99 at saturation (closed loop)", ms(r.Lat.P99))
 	rep.check(s, "errors (non-201)", fmt.Sprintf("%d of %s (%s)", r.Errors, thousands(float64(r.Requests)), r.statusSummary()), "0", r.Errors == 0)
 	rep.add(s, r.CPU.label(), r.CPU.String())
 	for _, e := range r.FirstErrs {
 		rep.note("sales error: %s", e)
 	}
+	b.quiet(ctx, "sales at the target rate", p.cmd.Process.Pid)
+	b.atTargetRate(ctx, s, cfg.salesClients, targetSales, "2,000 req/s", targetSalesP99, probe, sale(strconv.FormatInt(time.Now().UnixNano(), 36)+"p"))
 	_, err = p.stop(time.Minute)
 	return err
 }

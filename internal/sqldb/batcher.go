@@ -5,11 +5,19 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // maxBatch bounds how many WriteTx calls share one commit, so one slow batch
 // cannot hold many callers.
 const maxBatch = 128
+
+// A group smaller than gatherTarget waits up to gatherWindow for more calls
+// while writes keep coming (see loop).
+const (
+	gatherWindow = time.Millisecond
+	gatherTarget = 8
+)
 
 // batcher is SQLite's group commit: one goroutine owns the writer connection,
 // takes every waiting WriteTx call, runs each in a savepoint of one
@@ -72,6 +80,10 @@ func (b *batcher) loop() {
 	defer b.syncer.stop() // after the last batch: answers its callers
 	defer b.stmts.close()
 	var pending *writeReq // an alone request met while draining
+	var lastDone time.Time
+	var load writerLoad
+	gatherTimer := time.NewTimer(time.Hour)
+	gatherTimer.Stop()
 	for {
 		first := pending
 		pending = nil
@@ -83,6 +95,17 @@ func (b *batcher) loop() {
 			}
 		}
 		batch := []*writeReq{first}
+		// In a stream of writes (the last group ended within the window) a
+		// small group waits up to gatherWindow for more calls: each commit
+		// writes every page it touched to the WAL again, so at a moderate
+		// rate many small commits wrote several times the bytes of a few
+		// larger ones, and the fsyncs slowed with the disk. A write that
+		// comes alone after a pause goes at once.
+		var gather <-chan time.Time
+		if time.Since(lastDone) < gatherWindow && load.spare() {
+			gatherTimer.Reset(gatherWindow)
+			gather = gatherTimer.C
+		}
 	drain:
 		for !first.alone && len(batch) < maxBatch {
 			select {
@@ -92,11 +115,28 @@ func (b *batcher) loop() {
 					break drain
 				}
 				batch = append(batch, r)
+				continue
 			default:
-				break drain
+			}
+			if gather == nil || len(batch) >= gatherTarget {
+				break
+			}
+			select {
+			case r := <-b.reqs:
+				if r.alone {
+					pending = r
+					break drain
+				}
+				batch = append(batch, r)
+			case <-gather:
+				gather = nil
 			}
 		}
+		gatherTimer.Stop() // since Go 1.23 no stale tick is left to drain
+		started := time.Now()
 		b.run(batch)
+		lastDone = time.Now()
+		load.add(started, lastDone)
 		b.stmts.prepareWanted(context.Background())
 	}
 }
@@ -201,3 +241,28 @@ func finish(batch []*writeReq, err error) {
 		r.done <- err
 	}
 }
+
+// writerLoad measures how busy the writer was over the last period: only a
+// writer with time to spare makes a small group wait for more (a busy one
+// would lose capacity to the wait).
+type writerLoad struct {
+	from       time.Time
+	busy, last time.Duration
+	period     time.Duration
+}
+
+const writerLoadPeriod = 100 * time.Millisecond
+
+func (l *writerLoad) add(start, end time.Time) {
+	if l.from.IsZero() {
+		l.from = start
+	}
+	l.busy += end.Sub(start)
+	if p := end.Sub(l.from); p >= writerLoadPeriod {
+		l.last, l.period = l.busy, p
+		l.from, l.busy = end, 0
+	}
+}
+
+// spare reports whether the writer was busy less than half the last period.
+func (l *writerLoad) spare() bool { return l.period > 0 && l.last < l.period/2 }

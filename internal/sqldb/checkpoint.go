@@ -12,6 +12,13 @@ import (
 // is copied into the database file.
 const checkpointEvery = 200 * time.Millisecond
 
+// While the WAL is large it is copied every checkpointBusyEvery, so that the
+// writer's backstop checkpoint finds little left to copy.
+const (
+	walBusyFrames       = 2000
+	checkpointBusyEvery = 10 * time.Millisecond
+)
+
 // checkpointer copies the SQLite write-ahead log into the database file on a
 // connection of its own. SQLite's automatic checkpoint runs inside the commit
 // that crosses the threshold, on the single writer, so every writer waits for
@@ -51,9 +58,12 @@ func (c *checkpointer) loop() {
 		case <-c.quit:
 			return
 		}
-		c.checkpoint()
+		wait := checkpointEvery
+		if c.checkpoint() >= walBusyFrames {
+			wait = checkpointBusyEvery
+		}
 		select {
-		case <-time.After(checkpointEvery):
+		case <-time.After(wait):
 		case <-c.quit:
 			return
 		}
@@ -62,12 +72,13 @@ func (c *checkpointer) loop() {
 
 // checkpoint copies what it can; what it cannot (a reader still needs the
 // old pages, or the database is busy) is left for the next round.
-func (c *checkpointer) checkpoint() {
-	var busy, logFrames, copied int64
+func (c *checkpointer) checkpoint() (logFrames int64) {
+	var busy, copied int64
 	err := c.conn.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
 	if err == nil && copied > 0 {
 		c.frames.Add(copied)
 	}
+	return logFrames
 }
 
 // stop ends the loop and runs a last full checkpoint, so a cleanly stopped

@@ -111,7 +111,8 @@ func (db *DB) redeemableRewards(ctx context.Context, p QuoteParams, q *Quote, no
 	if p.CustomerID == "" {
 		return nil, nil
 	}
-	all, err := db.FindRewards(ctx, RewardFilter{TenantID: p.TenantID, Status: "active", Limit: 1000})
+	// A bounded read, run like the quote's point reads (readPoint).
+	all, err := findRewards(ctx, db.readPoint(), RewardFilter{TenantID: p.TenantID, Status: "active", Limit: 1000})
 	if err != nil {
 		return nil, err
 	}

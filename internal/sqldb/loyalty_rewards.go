@@ -242,8 +242,12 @@ type RewardFilter struct {
 
 // FindRewards lists rewards.
 func (db *DB) FindRewards(ctx context.Context, f RewardFilter) ([]Reward, error) {
+	return findRewards(ctx, db.Read(), f)
+}
+
+func findRewards(ctx context.Context, q Querier, f RewardFilter) ([]Reward, error) {
 	var out []Reward
-	err := queryEach(ctx, db.Read(), `SELECT `+rewardColumns+` FROM loyalty_rewards WHERE tenant_id = $1 AND id > $2
+	err := queryEach(ctx, q, `SELECT `+rewardColumns+` FROM loyalty_rewards WHERE tenant_id = $1 AND id > $2
 		AND ($3 = '' OR status = $3) ORDER BY id LIMIT $4`, []any{f.TenantID, f.After, f.Status, f.Limit}, func(r Rows) error {
 		w, err := scanReward(r)
 		out = append(out, w)

@@ -101,7 +101,7 @@ func (s *walSyncer) sync() error {
 	}
 	err := s.open()
 	if err == nil {
-		err = s.wal.Sync()
+		err = dataSync(s.wal)
 	}
 	if err != nil {
 		err = fmt.Errorf("sqldb: syncing %s failed; writes since the last good fsync may be lost, restart the process: %w", s.path, err)

@@ -76,3 +76,34 @@ func TestWriteTx_FailuresRollBackAlone(t *testing.T) {
 		}
 	})
 }
+
+// A caller whose request ends while its write runs stops at its next
+// statement, and what it wrote is rolled back; a statement already running
+// is not interrupted (the writer's statements run without the request's
+// cancellation).
+func TestWriteTx_ACallerThatHasGoneStopsAtItsNextStatement(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		tn := sqldbtest.Tenant(t, db)
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := 0
+		err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			for _, term := range []string{"gone-1", "gone-2"} {
+				if _, err := tx.Exec(ctx, `INSERT INTO customer_search_terms (tenant_id, term, customer_id) VALUES ($1, $2, $3)`,
+					tn.ID, term, term); err != nil {
+					return err
+				}
+				ran++
+				cancel()
+			}
+			return nil
+		})
+		if !errors.Is(err, context.Canceled) || ran != 1 {
+			t.Fatalf("WriteTx: %v after %d statements, want context.Canceled after 1", err, ran)
+		}
+		var n int
+		if err := db.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM customer_search_terms WHERE tenant_id = $1`, tn.ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("rows left by the cancelled write: %d (%v), want 0", n, err)
+		}
+	})
+}
