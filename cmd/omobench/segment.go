@@ -95,8 +95,12 @@ func segmentBatch(run int64, seq int) []byte {
 			mid := strconv.FormatInt(run, 36) + "-" + strconv.Itoa(seq) + "-" + strconv.Itoa(v) + "-" + strconv.Itoa(e)
 			switch {
 			case v == 0 && e == 9:
-				fmt.Fprintf(&b, `{"type":"identify","messageId":%q,"anonymousId":%q,"userId":"user-%d","timestamp":%q,`+
-					`"traits":{"email":"visitor%d@bench.omo.hk","firstName":"Mei"},%s}`, mid, anon, visitor, ts, visitor, benchContext)
+				// The user id and email carry the run too: a second run in the
+				// same tenant (the target-rate run) identifies new people, not
+				// the first run's visitors again (which would merge customers).
+				fmt.Fprintf(&b, `{"type":"identify","messageId":%q,"anonymousId":%q,"userId":"user-%s-%d","timestamp":%q,`+
+					`"traits":{"email":"visitor%d-%s@bench.omo.hk","firstName":"Mei"},%s}`, mid, anon, strconv.FormatInt(run, 36), visitor, ts,
+					visitor, strconv.FormatInt(run, 36), benchContext)
 			case e == 0:
 				fmt.Fprintf(&b, `{"type":"page","messageId":%q,"anonymousId":%q,"timestamp":%q,"name":"Home",`+
 					`"properties":{"path":"/","url":"https://shop.example.hk/","title":"OMO Shop"},%s}`, mid, anon, ts, benchContext)
