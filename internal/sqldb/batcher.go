@@ -106,31 +106,31 @@ func (b *batcher) loop() {
 			gatherTimer.Reset(gatherWindow)
 			gather = gatherTimer.C
 		}
-	drain:
 		for !first.alone && len(batch) < maxBatch {
-			select {
-			case r := <-b.reqs:
-				if r.alone {
-					pending = r
-					break drain
-				}
-				batch = append(batch, r)
-				continue
-			default:
-			}
+			// Take what is waiting; while gathering, wait for more until the
+			// group is large enough or the window closes.
+			var r *writeReq
 			if gather == nil || len(batch) >= gatherTarget {
+				select {
+				case r = <-b.reqs:
+				default:
+				}
+			} else {
+				select {
+				case r = <-b.reqs:
+				case <-gather:
+					gather = nil
+					continue
+				}
+			}
+			if r == nil {
 				break
 			}
-			select {
-			case r := <-b.reqs:
-				if r.alone {
-					pending = r
-					break drain
-				}
-				batch = append(batch, r)
-			case <-gather:
-				gather = nil
+			if r.alone {
+				pending = r
+				break
 			}
+			batch = append(batch, r)
 		}
 		gatherTimer.Stop() // since Go 1.23 no stale tick is left to drain
 		started := time.Now()
