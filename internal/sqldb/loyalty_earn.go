@@ -44,25 +44,28 @@ func accrue(ctx context.Context, tx *Tx, tr *transaction.Transaction, p RecordPa
 	if tr.CustomerID == "" {
 		return nil, nil
 	}
-	cfg, err := tx.db.loyaltyConfigFor(ctx, tx, tr.TenantID)
-	if err != nil || cfg == nil {
-		return nil, err
-	}
 	out := &LoyaltyOutcome{}
-	var m memberRow
+	var (
+		cfg *loyaltyConfig
+		m   memberRow
+		sm  saleMember
+		err error
+	)
 	if tr.Kind == transaction.KindPurchase {
 		// A purchase only adds to the balances read here; a return's
 		// claw-back is read back after it is posted.
-		m, out.Balances, err = ensureMemberBalances(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt)
-	} else {
+		if cfg, sm, err = purchaseMember(ctx, tx, tr); err == nil && cfg != nil {
+			m, out.Balances = sm.member, sm.balances
+		}
+	} else if cfg, err = tx.db.loyaltyConfigFor(ctx, tx, tr.TenantID); err == nil && cfg != nil {
 		m, err = ensureMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt)
 	}
-	if err != nil {
+	if err != nil || cfg == nil {
 		return nil, err
 	}
 	before := m.TierID
 	if tr.Kind == transaction.KindPurchase {
-		err = earnPurchase(ctx, tx, cfg, &m, tr, basketOf(tr, p.SalesChannelCode, p.LocationCode), out)
+		err = earnPurchase(ctx, tx, cfg, &m, sm, tr, basketOf(tr, p.SalesChannelCode, p.LocationCode), out)
 	} else {
 		err = clawbackReturn(ctx, tx, cfg, &m, tr, basketOf(tr, p.SalesChannelCode, p.LocationCode), link, out)
 	}
@@ -90,14 +93,15 @@ func earnKey(transactionID string) string { return "earn:" + transactionID }
 // earnPurchase posts what a purchase earns: pending for the return window
 // (or available at once, less what the member owes from earlier claw-backs),
 // as one lot, with every award's split over the lines kept for returns.
-func earnPurchase(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow, tr *transaction.Transaction, b loyalty.Basket, out *LoyaltyOutcome) error {
-	st, err := memberState(ctx, tx, cfg, tr.TenantID, *m, b.At, nil)
+func earnPurchase(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow, sm saleMember, tr *transaction.Transaction, b loyalty.Basket, out *LoyaltyOutcome) error {
+	st, err := memberState(ctx, tx, cfg, tr.TenantID, *m, b.At, sm.usage)
 	if err != nil {
 		return err
 	}
 	e := loyalty.Evaluate(&cfg.Program, cfg.Rules, st, b)
 	out.Earning, out.Points = e, e.Points
-	if err := addQualifying(ctx, tx, tr.TenantID, m.CustomerID, b.At, qualifyingSpend(cfg, tr, b), e.StatusPoints); err != nil {
+	spend := qualifyingSpend(cfg, tr, b)
+	if err := addQualifying(ctx, tx, tr.TenantID, m.CustomerID, b.At, spend, e.StatusPoints); err != nil {
 		return err
 	}
 	if cfg.Program.Referral != nil {
@@ -112,7 +116,43 @@ func earnPurchase(ctx context.Context, tx *Tx, cfg *loyaltyConfig, m *memberRow,
 		}
 		m.LifetimeEarned += e.Points
 	}
-	return retier(ctx, tx, cfg, tr.TenantID, m, b.At, true, "purchase "+describeReceipt(*tr))
+	return retierKnowing(ctx, tx, cfg, tr.TenantID, m, b.At, true, "purchase "+describeReceipt(*tr), sm.qualifyingAfter(spend, e.StatusPoints))
+}
+
+// purchaseMember finds the tenant's config and the member a purchase earns
+// for, enrolling a customer on its first sale. A member that exists is read
+// in one statement with the program's version: the cached config is used
+// when it is current, and read again (with the member) when it is not. nil
+// config: the tenant has no program.
+func purchaseMember(ctx context.Context, tx *Tx, tr *transaction.Transaction) (*loyaltyConfig, saleMember, error) {
+	absent := false
+	if cfg := tx.db.cachedLoyaltyConfig(tr.TenantID); cfg != nil {
+		sm, joined, err := readSaleMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.Local())
+		if err != nil || (joined && sm.version == cfg.Version) {
+			return cfg, sm, err
+		}
+		absent = !joined
+	}
+	cfg, err := tx.db.loyaltyConfigFor(ctx, tx, tr.TenantID)
+	if err != nil || cfg == nil {
+		return nil, saleMember{}, err
+	}
+	sm := saleMember{window: quoteWindow(cfg, tr.Local())}
+	if !absent {
+		var joined bool
+		if sm, joined, err = readSaleMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.Local()); err != nil || joined {
+			return cfg, sm, err
+		}
+	}
+	m, err := ensureMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt)
+	if err != nil {
+		return nil, sm, err
+	}
+	// A new member has no balances, no counters and no qualifying value yet
+	// beyond what its merge group brings: memberState and retier read them.
+	sm = saleMember{member: m, window: sm.window}
+	sm.balances, err = memberBalances(ctx, tx, tr.TenantID, tr.CustomerID)
+	return cfg, sm, err
 }
 
 // qualifyingSpend is what a transaction adds to (or, a return, takes from)

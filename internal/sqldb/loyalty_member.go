@@ -21,6 +21,10 @@ type memberRow struct {
 	LifetimeEarned int64
 	JoinedAt       time.Time
 	LastActivityAt time.Time
+
+	// storedReviewAt is ReviewAt as read from the database: saveMember
+	// leaves the column (and its index) alone when it has not changed.
+	storedReviewAt time.Time
 }
 
 const memberColumns = `customer_id, tier_id, base_tier_id, tier_since, review_at, lifetime_earned, joined_at, last_activity_at`
@@ -38,7 +42,7 @@ func loadMember(ctx context.Context, q Querier, tenantID, customerID string, loc
 	if errors.Is(err, ErrNoRows) {
 		return m, false, nil
 	}
-	m.inUTC()
+	m.afterRead()
 	return m, err == nil, err
 }
 
@@ -47,8 +51,10 @@ func (m *memberRow) fields() []any {
 	return []any{&m.CustomerID, &m.TierID, &m.BaseTierID, &m.TierSince, &m.ReviewAt, &m.LifetimeEarned, &m.JoinedAt, &m.LastActivityAt}
 }
 
-func (m *memberRow) inUTC() {
+// afterRead puts a row just scanned in UTC and remembers its review date.
+func (m *memberRow) afterRead() {
 	m.TierSince, m.ReviewAt, m.JoinedAt, m.LastActivityAt = m.TierSince.UTC(), m.ReviewAt.UTC(), m.JoinedAt.UTC(), m.LastActivityAt.UTC()
+	m.storedReviewAt = m.ReviewAt
 }
 
 // balanceColumns select a member's four cached balances (available,
@@ -93,27 +99,16 @@ func ensureMember(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, cus
 	return m, err
 }
 
-// ensureMemberBalances is ensureMember with the member's balances, read in
-// the same statement for a member that exists already (a sale's common
-// case): one statement less in the writer for every purchase.
-func ensureMemberBalances(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, customerID string, at time.Time) (memberRow, MemberBalances, error) {
-	var m memberRow
-	var b MemberBalances
-	err := tx.QueryRow(ctx, `SELECT `+memberColumns+`, `+balanceColumns("$2")+`
-		FROM loyalty_members WHERE tenant_id = $1 AND customer_id = $2`+lockClause(tx), tenantID, customerID).
-		Scan(append(m.fields(), b.fields()...)...)
-	if errors.Is(err, ErrNoRows) {
-		if m, err = ensureMember(ctx, tx, cfg, tenantID, customerID, at); err != nil {
-			return m, b, err
-		}
-		b, err = memberBalances(ctx, tx, tenantID, customerID)
-		return m, b, err
-	}
-	m.inUTC()
-	return m, b, err
-}
-
 func saveMember(ctx context.Context, tx *Tx, tenantID string, m memberRow) error {
+	if m.ReviewAt.Equal(m.storedReviewAt) {
+		// Most saves (every sale) keep the review date. Setting it anyway
+		// rewrote its index entry: a page of WAL per sale on SQLite, and
+		// no HOT update on PostgreSQL.
+		_, err := tx.Exec(ctx, `UPDATE loyalty_members SET tier_id = $3, base_tier_id = $4, tier_since = $5,
+			lifetime_earned = $6, last_activity_at = $7 WHERE tenant_id = $1 AND customer_id = $2`,
+			tenantID, m.CustomerID, m.TierID, m.BaseTierID, m.TierSince, m.LifetimeEarned, m.LastActivityAt)
+		return err
+	}
 	_, err := tx.Exec(ctx, `UPDATE loyalty_members SET tier_id = $3, base_tier_id = $4, tier_since = $5, review_at = $6,
 		lifetime_earned = $7, last_activity_at = $8 WHERE tenant_id = $1 AND customer_id = $2`,
 		tenantID, m.CustomerID, m.TierID, m.BaseTierID, m.TierSince, m.ReviewAt, m.LifetimeEarned, m.LastActivityAt)
@@ -303,6 +298,13 @@ func (TierChangedJob) Kind() string { return "loyalty.tier_changed" }
 // it may go down, to the higher of the tier kept at the last review and
 // what the value still earns.
 func retier(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID string, m *memberRow, at time.Time, gained bool, reason string) error {
+	return retierKnowing(ctx, tx, cfg, tenantID, m, at, gained, reason, nil)
+}
+
+// retierKnowing is retier with the member's qualifying value when the caller
+// knows it already (nil: read it).
+func retierKnowing(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID string, m *memberRow, at time.Time, gained bool, reason string,
+	known *int64) error {
 	if len(cfg.Ladder) == 0 {
 		return nil
 	}
@@ -314,9 +316,14 @@ func retier(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID string, m 
 		return nil
 	}
 	t := cfg.Program.Tiering
-	value, err := qualifyingValue(ctx, tx, cfg, tenantID, m.CustomerID, t.PeriodStart(at, m.JoinedAt), at)
-	if err != nil {
-		return err
+	var value int64
+	if known != nil {
+		value = *known
+	} else {
+		var err error
+		if value, err = qualifyingValue(ctx, tx, cfg, tenantID, m.CustomerID, t.PeriodStart(at, m.JoinedAt), at); err != nil {
+			return err
+		}
 	}
 	target, _ := cfg.Ladder.Earned(value)
 	if base, ok := cfg.Ladder.ByID(m.BaseTierID); ok && base.Rank > target.Rank {

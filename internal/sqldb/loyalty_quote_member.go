@@ -67,11 +67,7 @@ func readMemberQuote(ctx context.Context, q Querier, tenantID, customerID string
 	if usage {
 		day, month := periods(local)
 		args = append(args, day, month) // only then: PostgreSQL wants a type for every parameter
-		agg := `group_concat(rule_id || '|' || period || '|' || uses, ';')`
-		if engineOf(q) == Postgres {
-			agg = `string_agg(rule_id || '|' || period || '|' || uses, ';')`
-		}
-		usageColumn = `(SELECT ` + agg + ` FROM loyalty_rule_usage WHERE tenant_id = $1 AND customer_id = c.survivor_id
+		usageColumn = `(SELECT ` + usageAggregate(q) + ` FROM loyalty_rule_usage WHERE tenant_id = $1 AND customer_id = c.survivor_id
 			AND period IN ('all', $5, $6))`
 	}
 	err := q.QueryRow(ctx, `SELECT c.survivor_id, m.customer_id, m.tier_id, m.base_tier_id, m.tier_since, m.review_at, m.lifetime_earned,
