@@ -64,6 +64,13 @@ func FuzzNormalizePhone(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string, c byte) {
 		country := fuzzCountries[int(c)%len(fuzzCountries)]
 		out, err := NormalizePhone(raw, country)
+		// The remembered answer is the answer.
+		if fresh, ferr := normalizePhone(raw, country); fresh != out || (ferr == nil) != (err == nil) {
+			t.Fatalf("NormalizePhone(%q, %s) = %q, %v; uncached %q, %v", raw, country, out, err, fresh, ferr)
+		}
+		if cached, cerr := NormalizePhone(raw, country); cached != out || cerr != err {
+			t.Fatalf("NormalizePhone(%q, %s) again = %q, %v; first %q, %v", raw, country, cached, cerr, out, err)
+		}
 		if err != nil {
 			if out != "" {
 				t.Errorf("NormalizePhone(%q, %s) = %q with error %v; want no value", raw, country, out, err)
