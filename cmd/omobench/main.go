@@ -68,6 +68,13 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "walstat" {
+		if err := walstat(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "omobench walstat:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "omobench:", err)
