@@ -52,14 +52,14 @@ func TestNormalizePhone_CountriesKeptApart(t *testing.T) {
 func BenchmarkNormalizePhone(b *testing.B) {
 	b.Run("first_sight", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := normalizePhone(fmt.Sprint(61234567 + i%100000), "HK"); err != nil {
+			if _, err := normalizePhone(fmt.Sprint(61234567+i%100000), "HK"); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("seen_before", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := NormalizePhone(fmt.Sprint(61234567 + i%1000), "HK"); err != nil {
+			if _, err := NormalizePhone(fmt.Sprint(61234567+i%1000), "HK"); err != nil {
 				b.Fatal(err)
 			}
 		}
