@@ -137,20 +137,18 @@ func purchaseMember(ctx context.Context, tx *Tx, tr *transaction.Transaction) (*
 	if err != nil || cfg == nil {
 		return nil, saleMember{}, err
 	}
-	sm := saleMember{window: quoteWindow(cfg, tr.Local())}
 	if !absent {
-		var joined bool
-		if sm, joined, err = readSaleMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.Local()); err != nil || joined {
+		if sm, joined, err := readSaleMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.Local()); err != nil || joined {
 			return cfg, sm, err
 		}
 	}
-	m, err := ensureMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt)
-	if err != nil {
+	// A customer's first sale enrols it. Its counters and qualifying value
+	// (what its merge group brings) are left unread here: memberState and
+	// retier read them.
+	sm := saleMember{}
+	if sm.member, err = ensureMember(ctx, tx, cfg, tr.TenantID, tr.CustomerID, tr.OccurredAt); err != nil {
 		return nil, sm, err
 	}
-	// A new member has no balances, no counters and no qualifying value yet
-	// beyond what its merge group brings: memberState and retier read them.
-	sm = saleMember{member: m, window: sm.window}
 	sm.balances, err = memberBalances(ctx, tx, tr.TenantID, tr.CustomerID)
 	return cfg, sm, err
 }

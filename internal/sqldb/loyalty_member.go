@@ -100,18 +100,16 @@ func ensureMember(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, cus
 }
 
 func saveMember(ctx context.Context, tx *Tx, tenantID string, m memberRow) error {
-	if m.ReviewAt.Equal(m.storedReviewAt) {
-		// Most saves (every sale) keep the review date. Setting it anyway
-		// rewrote its index entry: a page of WAL per sale on SQLite, and
-		// no HOT update on PostgreSQL.
-		_, err := tx.Exec(ctx, `UPDATE loyalty_members SET tier_id = $3, base_tier_id = $4, tier_since = $5,
-			lifetime_earned = $6, last_activity_at = $7 WHERE tenant_id = $1 AND customer_id = $2`,
-			tenantID, m.CustomerID, m.TierID, m.BaseTierID, m.TierSince, m.LifetimeEarned, m.LastActivityAt)
-		return err
+	set := `tier_id = $3, base_tier_id = $4, tier_since = $5, lifetime_earned = $6, last_activity_at = $7`
+	args := []any{tenantID, m.CustomerID, m.TierID, m.BaseTierID, m.TierSince, m.LifetimeEarned, m.LastActivityAt}
+	// Most saves (every sale) keep the review date. Setting it anyway
+	// rewrote its index entry: a page of WAL per sale on SQLite, and no HOT
+	// update on PostgreSQL.
+	if !m.ReviewAt.Equal(m.storedReviewAt) {
+		set += `, review_at = $8`
+		args = append(args, m.ReviewAt)
 	}
-	_, err := tx.Exec(ctx, `UPDATE loyalty_members SET tier_id = $3, base_tier_id = $4, tier_since = $5, review_at = $6,
-		lifetime_earned = $7, last_activity_at = $8 WHERE tenant_id = $1 AND customer_id = $2`,
-		tenantID, m.CustomerID, m.TierID, m.BaseTierID, m.TierSince, m.ReviewAt, m.LifetimeEarned, m.LastActivityAt)
+	_, err := tx.Exec(ctx, `UPDATE loyalty_members SET `+set+` WHERE tenant_id = $1 AND customer_id = $2`, args...)
 	return err
 }
 
@@ -266,16 +264,29 @@ func addQualifying(ctx context.Context, tx *Tx, tenantID, customerID string, loc
 // the program's basis) over local days [from, to], summed over its merge
 // group like the purchase aggregates, so merges and unmerges move nothing.
 func qualifyingValue(ctx context.Context, q Querier, cfg *loyaltyConfig, tenantID, customerID string, from, to time.Time) (int64, error) {
-	col := "spend"
-	if cfg.Program.Tiering.Basis == loyalty.BasisStatusPoints {
-		col = "status_points"
-	}
 	var v int64
-	err := q.QueryRow(ctx, `SELECT COALESCE(SUM(`+col+`), 0) FROM loyalty_qualifying
-		WHERE tenant_id = $1 AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2)
-			AND day >= $3 AND day <= $4`,
+	err := q.QueryRow(ctx, `SELECT `+qualifyingSum(qualifyingColumn(cfg), "$2", "$3", "$4"),
 		tenantID, customerID, from.Format("2006-01-02"), to.Format("2006-01-02")).Scan(&v)
 	return v, err
+}
+
+// qualifyingColumn is the loyalty_qualifying column the program's tiers
+// count: spend or status points.
+func qualifyingColumn(cfg *loyaltyConfig) string {
+	if cfg.Program.Tiering.Basis == loyalty.BasisStatusPoints {
+		return "status_points"
+	}
+	return "spend"
+}
+
+// qualifyingSum is the SQL expression of a member's qualifying value over
+// local days [from, to], summed over its merge group: survivor, from and to
+// are SQL expressions; $1 is the tenant. The quote and a sale's member read
+// select it with the member, qualifyingValue on its own.
+func qualifyingSum(column, survivor, from, to string) string {
+	return `COALESCE((SELECT SUM(` + column + `) FROM loyalty_qualifying WHERE tenant_id = $1
+		AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = ` + survivor + `)
+		AND day >= ` + from + ` AND day <= ` + to + `), 0)`
 }
 
 // TierChangedJob is the fact of a member's tier changing, for the modules

@@ -24,11 +24,7 @@ func quoteWindow(cfg *loyaltyConfig, at time.Time) qualifyingWindow {
 	if len(cfg.Ladder) == 0 || t.Window == loyalty.WindowMembershipYear {
 		return qualifyingWindow{column: "spend", from: "9999-12-31", to: ""}
 	}
-	col := "spend"
-	if t.Basis == loyalty.BasisStatusPoints {
-		col = "status_points"
-	}
-	return qualifyingWindow{column: col, from: t.PeriodStart(at, time.Time{}).Format("2006-01-02"), to: at.Format("2006-01-02"), known: true}
+	return qualifyingWindow{column: qualifyingColumn(cfg), from: t.PeriodStart(at, time.Time{}).Format("2006-01-02"), to: at.Format("2006-01-02"), known: true}
 }
 
 // memberQuote is what a quote needs of a customer, read in one statement
@@ -73,8 +69,7 @@ func readMemberQuote(ctx context.Context, q Querier, tenantID, customerID string
 	err := q.QueryRow(ctx, `SELECT c.survivor_id, m.customer_id, m.tier_id, m.base_tier_id, m.tier_since, m.review_at, m.lifetime_earned,
 			m.joined_at, m.last_activity_at,
 			`+balanceColumns("c.survivor_id")+`,
-			COALESCE((SELECT SUM(`+w.column+`) FROM loyalty_qualifying WHERE tenant_id = $1 AND day >= $3 AND day <= $4
-				AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = c.survivor_id)), 0),
+			`+qualifyingSum(w.column, "c.survivor_id", "$3", "$4")+`,
 			COALESCE((SELECT version FROM loyalty_programs WHERE tenant_id = $1), -1),
 			`+usageColumn+`
 		FROM customers c LEFT JOIN loyalty_members m ON m.tenant_id = c.tenant_id AND m.customer_id = c.survivor_id

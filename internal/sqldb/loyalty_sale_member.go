@@ -37,9 +37,7 @@ func readSaleMember(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, c
 	}
 	qualifying := `NULL`
 	if sm.window.known {
-		qualifying = `(SELECT COALESCE(SUM(` + sm.window.column + `), 0) FROM loyalty_qualifying WHERE tenant_id = $1
-			AND customer_id IN (SELECT id FROM customers WHERE tenant_id = $1 AND survivor_id = $2)
-			AND day >= ` + param(sm.window.from) + ` AND day <= ` + param(sm.window.to) + `)`
+		qualifying = qualifyingSum(sm.window.column, "$2", param(sm.window.from), param(sm.window.to))
 	}
 	usage := `NULL`
 	if cfg.needs.usage {
