@@ -297,8 +297,11 @@ func (db *DB) pgWriteOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
-	tx := &Tx{Querier: pgxQuerier{ptx}, db: db, pgxTx: ptx}
+	tx := &Tx{Querier: &pgTxQuerier{tx: ptx}, db: db, pgxTx: ptx}
 	if err := callSafely(fn, tx); err != nil {
+		return err
+	}
+	if err := tx.flushQueued(ctx); err != nil {
 		return err
 	}
 	if err := db.insertJobs(ctx, nil, ptx, tx); err != nil {

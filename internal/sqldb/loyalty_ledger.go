@@ -46,7 +46,7 @@ func postEntry(ctx context.Context, tx *Tx, e loyalty.Entry) (string, error) {
 		}
 		details = string(raw)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO loyalty_entries (tenant_id, id, kind, customer_id, natural_key, transaction_id,
+	if err := tx.ExecLater(ctx, `INSERT INTO loyalty_entries (tenant_id, id, kind, customer_id, natural_key, transaction_id,
 		reason, actor, details, occurred_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.TenantID, e.ID, e.Kind, e.CustomerID, e.NaturalKey, nullable(e.TransactionID), e.Reason, e.Actor, details,
 		e.OccurredAt.UTC(), tx.Now()); err != nil {
@@ -76,10 +76,10 @@ func addToAccount(ctx context.Context, tx *Tx, tenantID string, p loyalty.Postin
 		}
 		return err
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO loyalty_accounts (tenant_id, kind, owner, balance) VALUES ($1, $2, $3, $4)
+	// A credit cannot break the CHECK: its failure is the database's.
+	return tx.ExecLater(ctx, `INSERT INTO loyalty_accounts (tenant_id, kind, owner, balance) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (tenant_id, kind, owner) DO UPDATE SET balance = loyalty_accounts.balance + excluded.balance`,
 		tenantID, p.Account.Kind, p.Account.Owner, p.Points)
-	return err
 }
 
 // isCheckViolation reports a CHECK constraint failure on either engine.
@@ -170,11 +170,10 @@ type lotRow struct {
 }
 
 func insertLot(ctx context.Context, tx *Tx, tenantID string, l lotRow) error {
-	_, err := tx.Exec(ctx, `INSERT INTO loyalty_lots (tenant_id, id, customer_id, origin_customer_id, entry_id, points, remaining,
+	return tx.ExecLater(ctx, `INSERT INTO loyalty_lots (tenant_id, id, customer_id, origin_customer_id, entry_id, points, remaining,
 		status, available_at, expires_at, earned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		tenantID, l.ID, l.CustomerID, l.OriginCustomerID, l.EntryID, l.Points, l.Remaining, l.Status, l.AvailableAt.UTC(),
 		utcPtr(l.ExpiresAt), l.EarnedAt.UTC())
-	return err
 }
 
 func utcPtr(t *time.Time) *time.Time {

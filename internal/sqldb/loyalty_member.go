@@ -109,8 +109,7 @@ func saveMember(ctx context.Context, tx *Tx, tenantID string, m memberRow) error
 		set += `, review_at = $8`
 		args = append(args, m.ReviewAt)
 	}
-	_, err := tx.Exec(ctx, `UPDATE loyalty_members SET `+set+` WHERE tenant_id = $1 AND customer_id = $2`, args...)
-	return err
+	return tx.ExecLater(ctx, `UPDATE loyalty_members SET `+set+` WHERE tenant_id = $1 AND customer_id = $2`, args...)
 }
 
 // periods are the usage periods of a moment, in the local time of the sale.
@@ -243,9 +242,8 @@ func countUses(ctx context.Context, tx *Tx, tenantID, customerID string, ruleIDs
 // rule's counters of the sale's periods (never below zero).
 func uncountUse(ctx context.Context, tx *Tx, tenantID, customerID, ruleID string, local time.Time) error {
 	day, month := periods(local)
-	_, err := tx.Exec(ctx, `UPDATE loyalty_rule_usage SET uses = CASE WHEN uses > 0 THEN uses - 1 ELSE 0 END
+	return tx.ExecLater(ctx, `UPDATE loyalty_rule_usage SET uses = CASE WHEN uses > 0 THEN uses - 1 ELSE 0 END
 		WHERE tenant_id = $1 AND customer_id = $2 AND rule_id = $3 AND period IN ('all', $4, $5)`, tenantID, customerID, ruleID, day, month)
-	return err
 }
 
 // addQualifying adds to a member's qualifying value of one local day.
@@ -253,11 +251,10 @@ func addQualifying(ctx context.Context, tx *Tx, tenantID, customerID string, loc
 	if spend == 0 && status == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO loyalty_qualifying (tenant_id, customer_id, day, spend, status_points) VALUES ($1, $2, $3, $4, $5)
+	return tx.ExecLater(ctx, `INSERT INTO loyalty_qualifying (tenant_id, customer_id, day, spend, status_points) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (tenant_id, customer_id, day) DO UPDATE SET spend = loyalty_qualifying.spend + excluded.spend,
 			status_points = loyalty_qualifying.status_points + excluded.status_points`,
 		tenantID, customerID, local.Format("2006-01-02"), spend, status)
-	return err
 }
 
 // qualifyingValue is a member's qualifying value (spend or status points, by
@@ -348,7 +345,7 @@ func retierKnowing(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID str
 
 func changeTier(ctx context.Context, tx *Tx, tenantID string, m *memberRow, from, to loyalty.Tier, reason string, at time.Time) error {
 	m.TierID, m.TierSince = to.ID, at
-	if _, err := tx.Exec(ctx, `INSERT INTO loyalty_tier_changes (tenant_id, id, customer_id, from_tier_id, to_tier_id, reason, created_at)
+	if err := tx.ExecLater(ctx, `INSERT INTO loyalty_tier_changes (tenant_id, id, customer_id, from_tier_id, to_tier_id, reason, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, tenantID, id.New(), m.CustomerID, from.ID, to.ID, reason, tx.Now()); err != nil {
 		return err
 	}

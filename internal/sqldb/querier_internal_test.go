@@ -10,6 +10,7 @@ func TestEngineOfSeesThroughUncancelled(t *testing.T) {
 		want Engine
 	}{
 		{pgxQuerier{}, Postgres},
+		{&pgTxQuerier{}, Postgres},
 		{uncancelled{pgxQuerier{}}, Postgres},
 		{sqlQuerier{}, SQLite},
 		{uncancelled{sqlQuerier{}}, SQLite},

@@ -215,7 +215,8 @@ func recordTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, tota
 		}
 	}
 	key := receiptKey(ch.ID, loc.ID, p.Register, p.ReceiptNumber)
-	if prior, err := findPrior(ctx, tx, t.ID, key, p.ExternalID); err != nil || prior != nil {
+	prior, given, err := findPrior(ctx, tx, t.ID, key, p.ExternalID, p.CustomerID)
+	if err != nil || prior != nil {
 		return samePrior(prior, hash, err)
 	}
 	res := &RecordResult{Created: true}
@@ -226,7 +227,7 @@ func recordTx(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, tota
 		}
 	}
 	// Writes start here (identifyTx reports its own errors before writing).
-	if tr.CustomerID, res.CustomerCreated, err = recordCustomer(ctx, tx, t, p, claims); err != nil {
+	if tr.CustomerID, res.CustomerCreated, err = recordCustomer(ctx, tx, t, p, given, claims); err != nil {
 		return nil, err
 	}
 	originalRef := ""
@@ -300,20 +301,42 @@ func nullable(s string) *string {
 }
 
 // findPrior returns the transaction already recorded under either natural
-// key, if any, with the hash of what was sent then.
-func findPrior(ctx context.Context, tx *Tx, tenantID string, key *string, externalID string) (*priorTransaction, error) {
-	row := tx.QueryRow(ctx, `SELECT id, request_hash FROM transactions WHERE tenant_id = $1
-		AND (receipt_key = $2 OR external_id = $3) LIMIT 1`, tenantID, key, nullable(externalID))
+// key, if any, with the hash of what was sent then. A sale that names its
+// customer by id also gets that customer's row here, in the same statement
+// (one statement fewer per sale on the single writer, one round trip fewer
+// on PostgreSQL).
+func findPrior(ctx context.Context, tx *Tx, tenantID string, key *string, externalID, customerID string) (*priorTransaction, givenCustomer, error) {
 	var pr priorTransaction
-	err := row.Scan(&pr.id, &pr.hash)
-	if errors.Is(err, ErrNoRows) {
-		return nil, nil
+	var priorID, priorHash *string
+	var given givenCustomer
+	var err error
+	if customerID == "" {
+		err = tx.QueryRow(ctx, `SELECT id, request_hash FROM transactions WHERE tenant_id = $1
+			AND (receipt_key = $2 OR external_id = $3) LIMIT 1`, tenantID, key, nullable(externalID)).Scan(&priorID, &priorHash)
+	} else {
+		err = tx.QueryRow(ctx, `SELECT p.id, p.request_hash, c.survivor_id, c.erased_at IS NOT NULL
+			FROM (SELECT 1 AS one) o
+			LEFT JOIN (SELECT id, request_hash FROM transactions WHERE tenant_id = $1
+				AND (receipt_key = $2 OR external_id = $3) LIMIT 1) p ON o.one = 1
+			LEFT JOIN customers c ON c.tenant_id = $1 AND c.id = $4`, tenantID, key, nullable(externalID), customerID).
+			Scan(&priorID, &priorHash, &given.survivorID, &given.erased)
+	}
+	if errors.Is(err, ErrNoRows) || (err == nil && priorID == nil) {
+		return nil, given, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, given, err
 	}
+	pr.id, pr.hash = *priorID, *priorHash
 	pr.tx, err = findTransaction(ctx, tx, tenantID, pr.id)
-	return &pr, err
+	return &pr, given, err
+}
+
+// givenCustomer is the row of the customer a sale names by id, as findPrior
+// read it: survivorID is nil when there is no such customer.
+type givenCustomer struct {
+	survivorID *string
+	erased     *bool
 }
 
 type priorTransaction struct {
@@ -342,20 +365,16 @@ func describeReceipt(t transaction.Transaction) string {
 // recordCustomer resolves the customer of a transaction: a given id (a
 // merged id resolves to its survivor), identifiers (found, or created as by
 // Identify), or none.
-func recordCustomer(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, claims []customer.Claim) (string, bool, error) {
+func recordCustomer(ctx context.Context, tx *Tx, t tenant.Tenant, p RecordParams, given givenCustomer, claims []customer.Claim) (string, bool, error) {
 	switch {
 	case p.CustomerID != "":
-		c, err := loadCustomerRow(ctx, tx, t.ID, p.CustomerID, "")
-		if apperr.Is(err, apperr.NotFound) {
+		if given.survivorID == nil {
 			return "", false, apperr.Field("body.customer_id", "no customer with this id", id.Format(id.Customer, p.CustomerID))
 		}
-		if err != nil {
-			return "", false, err
-		}
-		if c.ErasedAt != nil {
+		if given.erased != nil && *given.erased {
 			return "", false, apperr.New(apperr.Conflict, "the customer was erased; record the sale as a guest sale")
 		}
-		return c.SurvivorID, false, nil
+		return *given.survivorID, false, nil
 	case p.Customer != nil:
 		cp := *p.Customer
 		cp.TenantID, cp.Actor = t.ID, p.Actor

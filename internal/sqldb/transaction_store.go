@@ -99,7 +99,7 @@ func findOriginalID(ctx context.Context, tx *Tx, tenantID, channelID string, ref
 }
 
 func insertTransaction(ctx context.Context, tx *Tx, t transaction.Transaction, key *string, originalRef, hash string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO transactions (tenant_id, id, kind, sales_channel_id, location_id, register, receipt_number,
+	err := tx.ExecLater(ctx, `INSERT INTO transactions (tenant_id, id, kind, sales_channel_id, location_id, register, receipt_number,
 		external_id, receipt_key, occurred_at, utc_offset, currency, tax_inclusive, subtotal, discount_total, tax_total, total,
 		customer_id, associate_id, original_id, original_ref, source, request_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
@@ -147,7 +147,7 @@ func addCustomerSales(ctx context.Context, tx *Tx, t transaction.Transaction) er
 	} else {
 		returns, refunded = 1, t.Totals.Total
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO customer_sales (tenant_id, customer_id, currency, sales_channel_id, location_id,
+	return tx.ExecLater(ctx, `INSERT INTO customer_sales (tenant_id, customer_id, currency, sales_channel_id, location_id,
 			purchases, returns, spent, refunded, first_purchase_at, last_purchase_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (tenant_id, customer_id, currency, sales_channel_id, location_id) DO UPDATE SET
@@ -160,7 +160,6 @@ func addCustomerSales(ctx context.Context, tx *Tx, t transaction.Transaction) er
 			last_purchase_at = CASE WHEN customer_sales.last_purchase_at IS NULL OR excluded.last_purchase_at > customer_sales.last_purchase_at
 				THEN excluded.last_purchase_at ELSE customer_sales.last_purchase_at END`,
 		t.TenantID, t.CustomerID, t.Currency, t.SalesChannelID, t.LocationID, purchases, returns, spent, refunded, at, at)
-	return err
 }
 
 const transactionColumns = `tenant_id, id, kind, sales_channel_id, location_id, register, receipt_number, external_id,
@@ -247,7 +246,7 @@ func engineOf(q Querier) Engine {
 	switch v := q.(type) {
 	case *Tx:
 		return v.Engine()
-	case pgxQuerier:
+	case pgxQuerier, *pgTxQuerier:
 		return Postgres
 	case uncancelled:
 		return engineOf(v.q)
