@@ -292,22 +292,31 @@ func (db *DB) pgWriteTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) pgWriteOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	ptx, err := db.pool.BeginTx(ctx, pgx.TxOptions{})
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
-	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
-	tx := &Tx{Querier: &pgTxQuerier{tx: ptx}, db: db, pgxTx: ptx}
+	// A connection still inside a transaction (a rollback that failed) is
+	// closed by the pool on release, not reused.
+	defer conn.Release()
+	q := newPGTx(conn.Conn())
+	tx := &Tx{Querier: q, db: db, pgxTx: pgConnTx{conn.Conn()}}
 	if err := callSafely(fn, tx); err != nil {
+		q.rollback(ctx)
 		return err
 	}
-	if err := tx.flushQueued(ctx); err != nil {
-		return err
+	if len(tx.jobs) > 0 {
+		if err := q.flush(ctx); err != nil {
+			q.rollback(ctx)
+			return err
+		}
+		if err := db.insertJobs(ctx, nil, tx.pgxTx, tx); err != nil {
+			q.rollback(ctx)
+			return err
+		}
 	}
-	if err := db.insertJobs(ctx, nil, ptx, tx); err != nil {
-		return err
-	}
-	if err := ptx.Commit(ctx); err != nil {
+	if err := q.commit(ctx); err != nil {
+		q.rollback(ctx)
 		return fmt.Errorf("sqldb: commit: %w", err)
 	}
 	db.counters.commits.Add(1)

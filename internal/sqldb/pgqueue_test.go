@@ -3,11 +3,14 @@ package sqldb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/omo-platform/omo/internal/sqldb"
 	"github.com/omo-platform/omo/internal/sqldb/sqldbtest"
 )
+
+var errGiveUp = errors.New("give up")
 
 // ExecLater holds writes back on PostgreSQL until the next statement or the
 // commit. What a transaction reads, what it commits and the errors it
@@ -59,6 +62,18 @@ func TestExecLater(t *testing.T) {
 						}
 						return tx.ExecLater(ctx, insert, tn, "test", "c", 2) // same key
 					}},
+				{name: "a transaction that fails after its writes were sent commits none of them", owner: "d", want: -1,
+					wantErr: func(err error) bool { return errors.Is(err, errGiveUp) }, fn: func(tx *sqldb.Tx) error {
+						if err := tx.ExecLater(ctx, insert, tn, "test", "d", 1); err != nil {
+							return err
+						}
+						var n int
+						if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM loyalty_accounts WHERE tenant_id = $1 AND owner = 'd'`, tn).Scan(&n); err != nil || n != 1 {
+							return fmt.Errorf("count %d: %v", n, err)
+						}
+						return errGiveUp
+					}},
+				{name: "a transaction that does nothing", owner: "e", want: -1, fn: func(*sqldb.Tx) error { return nil }},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					err := db.WriteTx(ctx, tc.fn)
