@@ -37,14 +37,7 @@ func (q *pgTxQuerier) Exec(ctx context.Context, query string, args ...any) (int6
 		return pgxQuerier{q.conn}.Exec(ctx, query, args...)
 	}
 	q.queued.Queue(query, args...)
-	res, err := q.send(ctx)
-	if err != nil {
-		return 0, err
-	}
-	tag, err := res.Exec()
-	if cerr := res.Close(); err == nil {
-		err = cerr
-	}
+	tag, err := q.sendAll(ctx)
 	return tag.RowsAffected(), err
 }
 
@@ -84,11 +77,33 @@ func (q *pgTxQuerier) send(ctx context.Context) (pgx.BatchResults, error) {
 	for i := range len(b.QueuedQueries) - 1 {
 		if _, err := res.Exec(); err != nil {
 			_ = res.Close()
-			return nil, fmt.Errorf("sqldb: queued write %d of %d (%s): %w", i+1, len(b.QueuedQueries)-1,
-				statementHead(b.QueuedQueries[i].SQL), err)
+			return nil, queuedError(b, i, err)
 		}
 	}
 	return res, nil
+}
+
+// sendAll sends everything queued and reads every answer: the last
+// statement's tag, or the first failure.
+func (q *pgTxQuerier) sendAll(ctx context.Context) (pgconn.CommandTag, error) {
+	last := q.queued
+	res, err := q.send(ctx)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := res.Exec()
+	if cerr := res.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return tag, queuedError(last, last.Len()-1, err)
+	}
+	return tag, nil
+}
+
+// queuedError names the statement of a pipeline that failed.
+func queuedError(b pgx.Batch, i int, err error) error {
+	return fmt.Errorf("sqldb: statement %d of %d sent together (%s): %w", i+1, b.Len(), statementHead(b.QueuedQueries[i].SQL), err)
 }
 
 // commit sends what is queued with COMMIT.
@@ -97,14 +112,7 @@ func (q *pgTxQuerier) commit(ctx context.Context) error {
 		return nil // only BEGIN is queued: nothing ran, nothing to end
 	}
 	q.queued.Queue("commit")
-	res, err := q.send(ctx)
-	if err != nil {
-		return err
-	}
-	tag, err := res.Exec()
-	if cerr := res.Close(); err == nil {
-		err = cerr
-	}
+	tag, err := q.sendAll(ctx)
 	if err == nil && tag.String() == "ROLLBACK" {
 		err = pgx.ErrTxCommitRollback
 	}
@@ -127,19 +135,8 @@ func (q *pgTxQuerier) flush(ctx context.Context) error {
 	if q.queued.Len() == 0 {
 		return nil
 	}
-	n := q.queued.Len()
-	res, err := q.send(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = res.Exec()
-	if cerr := res.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sqldb: queued write %d of %d: %w", n, n, err)
-	}
-	return nil
+	_, err := q.sendAll(ctx)
+	return err
 }
 
 // statementHead is the start of a statement, for an error message.
