@@ -34,19 +34,26 @@ func scanCustomer(r Row) (*customer.Customer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c, decodeCustomerJSON(c, mergedInto, attrs, sources)
+}
+
+// decodeCustomerJSON completes a customer read from its row: the parent it
+// was merged into, its attributes and its trait sources.
+func decodeCustomerJSON(c *customer.Customer, mergedInto *string, attrs, sources string) error {
 	if mergedInto != nil {
 		c.MergedInto = *mergedInto
 	}
+	t := &c.Traits
 	if err := decodeStoredJSON(attrs, &t.Attributes); err != nil {
-		return nil, fmt.Errorf("sqldb: customer attributes: %w", err)
+		return fmt.Errorf("sqldb: customer attributes: %w", err)
 	}
 	if len(t.Attributes) == 0 {
 		t.Attributes = nil
 	}
 	if err := decodeStoredJSON(sources, &c.TraitSources); err != nil {
-		return nil, fmt.Errorf("sqldb: trait sources: %w", err)
+		return fmt.Errorf("sqldb: trait sources: %w", err)
 	}
-	return c, nil
+	return nil
 }
 
 // decodeStoredJSON decodes a JSON object OMO wrote itself (with
@@ -104,12 +111,7 @@ func completeProfile(ctx context.Context, q Querier, c *customer.Customer, reque
 		return nil, fmt.Errorf("sqldb: load profile: %w", err)
 	}
 	defer rows.Close()
-	type identifierAt struct {
-		customer.Identifier
-		at time.Time
-	}
-	var ids []identifierAt
-	var history []customer.Consent
+	var parts profileParts
 	for rows.Next() {
 		var kind int
 		var k customer.Consent
@@ -118,27 +120,47 @@ func completeProfile(ctx context.Context, q Querier, c *customer.Customer, reque
 			return nil, fmt.Errorf("sqldb: load profile: %w", err)
 		}
 		if kind == 0 {
-			ids = append(ids, identifierAt{customer.Identifier{Type: k.ID, Value: k.CustomerID}, k.OccurredAt})
+			parts.identifier(k.ID, k.CustomerID, k.OccurredAt)
 		} else {
-			history = append(history, k)
+			parts.history = append(parts.history, k)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqldb: load profile: %w", err)
 	}
-	// The orders of loadIdentifiers and consentHistory, kept in Go so that
-	// one statement serves both (and no collation differs between engines).
-	slices.SortFunc(ids, func(a, b identifierAt) int {
+	return parts.profile(c, requestedID), nil
+}
+
+// profileParts gathers what a profile read finds beside the customer row.
+type profileParts struct {
+	ids     []identifierAt
+	history []customer.Consent
+}
+
+type identifierAt struct {
+	customer.Identifier
+	at time.Time
+}
+
+func (p *profileParts) identifier(typ, value string, at time.Time) {
+	p.ids = append(p.ids, identifierAt{customer.Identifier{Type: typ, Value: value}, at})
+}
+
+// profile puts the parts in the orders of loadIdentifiers and the consent
+// history, kept in Go so that one statement serves both (and no collation
+// differs between engines).
+func (p *profileParts) profile(c *customer.Customer, requestedID string) *Profile {
+	slices.SortFunc(p.ids, func(a, b identifierAt) int {
 		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value))
 	})
-	slices.SortFunc(history, func(a, b customer.Consent) int {
+	slices.SortFunc(p.history, func(a, b customer.Consent) int {
 		return cmp.Or(a.OccurredAt.Compare(b.OccurredAt), a.RecordedAt.Compare(b.RecordedAt), cmp.Compare(a.ID, b.ID))
 	})
 	c.Identifiers = nil
-	for _, i := range ids {
+	for _, i := range p.ids {
 		c.Identifiers = append(c.Identifiers, i.Identifier)
 	}
-	return &Profile{Customer: *c, RequestedID: requestedID, Consents: customer.CurrentConsents(history)}, nil
+	return &Profile{Customer: *c, RequestedID: requestedID, Consents: customer.CurrentConsents(p.history)}
 }
 
 func loadIdentifiers(ctx context.Context, q Querier, tenantID, customerID string) ([]customer.Identifier, error) {
@@ -401,28 +423,6 @@ func (db *DB) FindCustomers(ctx context.Context, f CustomerFilter) ([]*Profile, 
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// findByIdentifier is the lookup a POS or web shop makes at every visit: an
-// identifier names at most one customer, always a live one (a merge moves
-// identifiers to the survivor), so its row comes in the same query.
-func (db *DB) findByIdentifier(ctx context.Context, f CustomerFilter, ident customer.Identifier) ([]*Profile, error) {
-	q := db.readPoint()
-	c, err := scanCustomer(q.QueryRow(ctx, `SELECT `+customerColumnsOfC+`
-		FROM customer_identifiers i JOIN customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
-		WHERE i.tenant_id = $1 AND i.type = $2 AND i.value = $3 AND i.customer_id > $4`,
-		f.TenantID, ident.Type, ident.Value, f.After))
-	if errors.Is(err, ErrNoRows) || f.Limit < 1 {
-		return []*Profile{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqldb: find customer: %w", err)
-	}
-	p, err := completeProfile(ctx, q, c, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	return []*Profile{p}, nil
 }
 
 // maxRune bounds prefix ranges: every string with the prefix sorts below prefix+maxRune.
