@@ -35,7 +35,7 @@ func writeAudit(ctx context.Context, tx *Tx, tenantID, customerID, action string
 	if err != nil {
 		return fmt.Errorf("sqldb: audit: %w", err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, id, customer_id, action, changes, actor, request_id, created_at)
+	err = tx.ExecLater(ctx, `INSERT INTO audit_log (tenant_id, id, customer_id, action, changes, actor, request_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, tenantID, id.New(), customerID, action, string(raw), a.Actor, a.RequestID, tx.Now())
 	if err != nil {
 		return fmt.Errorf("sqldb: audit: %w", err)

@@ -188,7 +188,7 @@ func insertCustomer(ctx context.Context, tx *Tx, c *customer.Customer) error {
 		return err
 	}
 	t := c.Traits
-	_, err = tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, survivor_id, first_name, last_name, gender, birthday, locale,
+	err = tx.ExecLater(ctx, `INSERT INTO customers (tenant_id, id, survivor_id, first_name, last_name, gender, birthday, locale,
 		home_location, attributes, trait_sources, created_at, updated_at) VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
 		c.TenantID, c.ID, t.FirstName, t.LastName, t.Gender, t.Birthday, t.Locale, t.HomeLocation, attrs, sources, c.CreatedAt)
 	if err != nil {
@@ -214,7 +214,7 @@ func saveTraits(ctx context.Context, tx *Tx, c *customer.Customer) error {
 	}
 	t := c.Traits
 	c.UpdatedAt = tx.Now()
-	_, err = tx.Exec(ctx, `UPDATE customers SET first_name = $1, last_name = $2, gender = $3, birthday = $4, locale = $5,
+	err = tx.ExecLater(ctx, `UPDATE customers SET first_name = $1, last_name = $2, gender = $3, birthday = $4, locale = $5,
 		home_location = $6, attributes = $7, trait_sources = $8, updated_at = $9 WHERE tenant_id = $10 AND id = $11`,
 		t.FirstName, t.LastName, t.Gender, t.Birthday, t.Locale, t.HomeLocation, attrs, sources,
 		c.UpdatedAt, c.TenantID, c.ID)
@@ -225,7 +225,7 @@ func saveTraits(ctx context.Context, tx *Tx, c *customer.Customer) error {
 }
 
 func saveSearchTerms(ctx context.Context, tx *Tx, c *customer.Customer) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2`, c.TenantID, c.ID); err != nil {
+	if err := tx.ExecLater(ctx, `DELETE FROM customer_search_terms WHERE tenant_id = $1 AND customer_id = $2`, c.TenantID, c.ID); err != nil {
 		return err
 	}
 	return insertSearchTerms(ctx, tx, c)

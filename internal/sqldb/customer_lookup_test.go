@@ -2,7 +2,9 @@ package sqldb_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,6 +78,55 @@ func TestFindCustomers_ByIdentifierIsTheProfile(t *testing.T) {
 				f.TenantID = tn
 				if got, err := db.FindCustomers(ctx, f); err != nil || len(got) != 0 {
 					t.Errorf("%+v: %d found, %v", f, len(got), err)
+				}
+			}
+		})
+	}
+}
+
+// Identifies racing on one email (each with an app user id of its own) end
+// in one customer with every id: on PostgreSQL the identifiers' advisory locks,
+// queued with the statement they guard, still serialise them.
+func TestIdentify_ConcurrentOnOneEmail(t *testing.T) {
+	t.Parallel()
+	for _, e := range sqldbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			db := sqldbtest.Open(t, e)
+			tn := sqldbtest.Tenant(t, db).ID
+			ctx := context.Background()
+			const n = 16
+			ids := make([]string, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := db.Identify(ctx, sqldb.IdentifyParams{TenantID: tn, Identifiers: customer.IdentifierInput{
+						Email: "race@mail.hk", External: []customer.ExternalID{{Type: "app", Value: fmt.Sprintf("u-%d", i)}}}})
+					if err == nil {
+						ids[i] = r.Profile.ID
+					}
+					errs[i] = err
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("identify %d: %v", i, err)
+				}
+			}
+			found, err := db.FindCustomers(ctx, sqldb.CustomerFilter{TenantID: tn, Email: "race@mail.hk", Limit: 10})
+			if err != nil || len(found) != 1 {
+				t.Fatalf("%d customers with the email (%v)", len(found), err)
+			}
+			if got := len(found[0].Identifiers); got != n+1 {
+				t.Errorf("%d identifiers, want the email and %d app ids", got, n)
+			}
+			for i, id := range ids {
+				p, err := db.FindCustomerByID(ctx, tn, id)
+				if err != nil || p.ID != found[0].ID {
+					t.Errorf("identify %d answered %s, which resolves to %v (%v), not %s", i, id, p, err, found[0].ID)
 				}
 			}
 		})

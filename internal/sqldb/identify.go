@@ -237,7 +237,9 @@ func lockClaims(ctx context.Context, tx *Tx, tenantID string, claims []customer.
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
+		// Queued: the lock is taken, in this order, before the statement
+		// it travels with runs (pgTxQuerier).
+		if err := tx.ExecLater(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
 			return fmt.Errorf("sqldb: lock identifier: %w", err)
 		}
 	}
@@ -269,7 +271,7 @@ func admitErased(ctx context.Context, tx *Tx, t tenant.Tenant, claims []customer
 			ignored = append(ignored, customer.Ignored{Field: c.Field, Value: c.Value, Reason: "erased",
 				Detail: "belonged to a person whose data was erased; send it with a fresh consent to re-create"})
 		default:
-			if _, err := tx.Exec(ctx, `DELETE FROM identifier_tombstones WHERE tenant_id = $1 AND type = $2 AND value_hash = $3`,
+			if err := tx.ExecLater(ctx, `DELETE FROM identifier_tombstones WHERE tenant_id = $1 AND type = $2 AND value_hash = $3`,
 				t.ID, c.Type, hashes[i]); err != nil {
 				return nil, nil, err
 			}
