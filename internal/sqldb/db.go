@@ -296,27 +296,29 @@ func (db *DB) pgWriteOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if err != nil {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
-	// A connection still inside a transaction (a rollback that failed) is
-	// closed by the pool on release, not reused.
+	// Released after the rollback below: a connection still inside a
+	// transaction (a rollback that failed) is closed by the pool, not reused.
 	defer conn.Release()
 	q := newPGTx(conn.Conn())
+	defer func() {
+		if err != nil {
+			q.rollback(ctx)
+		}
+	}()
 	tx := &Tx{Querier: q, db: db, pgxTx: pgConnTx{conn.Conn()}}
 	if err := callSafely(fn, tx); err != nil {
-		q.rollback(ctx)
 		return err
 	}
 	if len(tx.jobs) > 0 {
+		// River inserts through the connection: what is queued goes first.
 		if err := q.flush(ctx); err != nil {
-			q.rollback(ctx)
 			return err
 		}
 		if err := db.insertJobs(ctx, nil, tx.pgxTx, tx); err != nil {
-			q.rollback(ctx)
 			return err
 		}
 	}
 	if err := q.commit(ctx); err != nil {
-		q.rollback(ctx)
 		return fmt.Errorf("sqldb: commit: %w", err)
 	}
 	db.counters.commits.Add(1)
