@@ -65,13 +65,14 @@ func readSaleMember(ctx context.Context, tx *Tx, cfg *loyaltyConfig, tenantID, c
 	return sm, true, nil
 }
 
-// usageAggregate folds a member's rule counters into one text column
-// (parseUsage reads it back).
+// usageAggregate folds a member's rule counters into one text column,
+// with the separators parseUsage splits on.
 func usageAggregate(q Querier) string {
+	agg := "group_concat"
 	if engineOf(q) == Postgres {
-		return `string_agg(rule_id || '|' || period || '|' || uses, ';')`
+		agg = "string_agg"
 	}
-	return `group_concat(rule_id || '|' || period || '|' || uses, ';')`
+	return agg + `(rule_id || '` + usageFieldSep + `' || period || '` + usageFieldSep + `' || uses, '` + usageRowSep + `')`
 }
 
 // qualifyingAfter is the member's qualifying value once the sale's own
