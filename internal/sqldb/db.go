@@ -58,8 +58,12 @@ type Row interface{ Scan(dest ...any) error }
 type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// ReadConns caps the SQLite reader pool or the PostgreSQL pool.
+	// ReadConns caps the SQLite reader pool (one per core when zero; point
+	// reads have a pool of their own) or the PostgreSQL pool.
 	ReadConns int
+	// PointReadConns sizes the SQLite pool of point reads (readPoint): one
+	// connection per core when zero.
+	PointReadConns int
 }
 
 // DB is an open database of either engine.
@@ -72,6 +76,8 @@ type DB struct {
 	writer       *sql.DB
 	reader       *sql.DB
 	readQ        sqlQuerier
+	point        *sql.DB // point reads (readPoint), apart from the others
+	pointQ       sqlQuerier
 	batcher      *batcher
 	checkpointer *checkpointer
 
@@ -142,7 +148,15 @@ func (db *DB) Read() Querier {
 // statement to interrupt it (modernc also installs a progress handler), which
 // costs more than the statement itself and buys nothing for one that ends in
 // microseconds anyway.
-func (db *DB) readPoint() Querier { return uncancelled{db.Read()} }
+//
+// On SQLite they have a pool of their own, one connection per core: a report
+// or an export reading through Read cannot hold up a lookup at the till.
+func (db *DB) readPoint() Querier {
+	if db.engine == Postgres {
+		return uncancelled{pgxQuerier{db.pool}}
+	}
+	return uncancelled{db.pointQ}
+}
 
 type uncancelled struct{ q Querier }
 
@@ -192,7 +206,7 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.batcher.stop()
-	return errors.Join(db.checkpointer.stop(), db.reader.Close(), db.writer.Close())
+	return errors.Join(db.checkpointer.stop(), db.point.Close(), db.reader.Close(), db.writer.Close())
 }
 
 // Tx is a write transaction (on SQLite, a savepoint inside a group commit).

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"database/sql"
 	"sync/atomic"
 	"time"
 )
@@ -30,8 +31,11 @@ func (db *DB) PoolStats() PoolStats {
 		return s
 	}
 	s.CheckpointedFrames = db.checkpointer.frames.Load()
-	r, w := db.reader.Stats(), db.writer.Stats()
-	s.Open, s.InUse, s.Idle = r.OpenConnections+w.OpenConnections, r.InUse+w.InUse, r.Idle+w.Idle
+	for _, p := range []*sql.DB{db.reader, db.point, db.writer} {
+		st := p.Stats()
+		s.Open, s.InUse, s.Idle = s.Open+st.OpenConnections, s.InUse+st.InUse, s.Idle+st.Idle
+	}
+	w := db.writer.Stats()
 	s.WriterWait = w.WaitDuration
 	return s
 }
