@@ -57,6 +57,7 @@ bench: build ## measure the figures in docs/performance.md (SQLite, then Postgre
 	./bin/omobench --omo $(BIN) --db sqlite --scenarios loyalty --out bin/bench-results.md
 	./bin/omobench --omo $(BIN) --db postgres --postgres-url '$(PGURL)' --scenarios loyalty --out bin/bench-results.md
 	$(GO) test -run X -bench IdentifyBatch -benchtime 25x ./internal/sqldb
+	$(GO) test -run X -bench LookupPointPool -benchtime 100000x -count 3 ./internal/sqldb
 	$(GO) test -run X -bench DecodeBatch ./internal/event
 	$(GO) test -run X -bench NormalizePhone -benchtime 20000x ./internal/customer
 	$(GO) test -run X -bench ImportOnlineRetail -benchtime 1x ./internal/ingest
