@@ -58,11 +58,11 @@ type Row interface{ Scan(dest ...any) error }
 type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// ReadConns caps the SQLite reader pool (one per core when zero; point
-	// reads have a pool of their own) or the PostgreSQL pool.
+	// ReadConns caps the SQLite reader pool (one per core, at least 2, when
+	// zero; point reads have a pool of their own) or the PostgreSQL pool.
 	ReadConns int
 	// PointReadConns sizes the SQLite pool of point reads (readPoint): one
-	// connection per core when zero.
+	// connection per core, at least 2, when zero.
 	PointReadConns int
 }
 

@@ -23,7 +23,11 @@ func BenchmarkLookupPointPool(b *testing.B) {
 	url := sqldbtest.URL(b, sqldb.SQLite)
 	tenantID := seedLookups(b, url, customers)
 	for _, conns := range []int{0, 4} {
-		b.Run(fmt.Sprintf("point_conns=%d", conns), func(b *testing.B) {
+		name := fmt.Sprintf("point_conns=%d", conns)
+		if conns == 0 {
+			name = "point_conns=per_core"
+		}
+		b.Run(name, func(b *testing.B) {
 			db, err := sqldb.Open(ctx, url, sqldb.Options{PointReadConns: conns})
 			if err != nil {
 				b.Fatal(err)

@@ -39,18 +39,22 @@ func TestSQLite_PointReadsHaveTheirOwnPool(t *testing.T) {
 	if !held.Next() {
 		t.Fatal("the held read found no customer")
 	}
-	found := make(chan error, 1)
+	type answer struct {
+		p   *sqldb.Profile
+		err error
+	}
+	found := make(chan answer, 1)
 	go func() {
 		p, err := db.FindCustomerByID(ctx, tn, res.Profile.ID)
-		if err == nil && p.ID != res.Profile.ID {
-			t.Errorf("found %s, want %s", p.ID, res.Profile.ID)
-		}
-		found <- err
+		found <- answer{p, err}
 	}()
 	select {
-	case err := <-found:
-		if err != nil {
-			t.Fatal(err)
+	case a := <-found:
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		if a.p.ID != res.Profile.ID {
+			t.Fatalf("found %s, want %s", a.p.ID, res.Profile.ID)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the lookup waited for the held connection of the other reads")
