@@ -132,3 +132,74 @@ func TestIdentify_ConcurrentOnOneEmail(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentify_AgainChangesNothingAndWritesNothing: identifying a known
+// customer again with identifiers and traits it already has answers from a
+// reader (no write transaction) with exactly the profile read by id, its
+// merge group's consents included; anything new goes to the writer. A
+// flagged shared identifier is ignored either way.
+func TestIdentify_AgainChangesNothingAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		tn := sqldbtest.Tenant(t, db).ID
+		name := "Mei"
+		first := identify(t, db, tn, customer.IdentifierInput{Email: "mei.again@mail.hk", Phone: "+852 9123 4666"}, customer.Traits{FirstName: &name}, "pos")
+		second := identify(t, db, tn, customer.IdentifierInput{CardNumber: "LC-7700"}, customer.Traits{}, "pos")
+		if _, err := db.RecordConsents(ctx, tn, second.Profile.ID, []customer.ConsentInput{
+			{MessageChannel: "sms", Purpose: "marketing", Status: "granted", Source: "pos"}}, sqldb.Actor{Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		merged := identify(t, db, tn, customer.IdentifierInput{Email: "mei.again@mail.hk", CardNumber: "LC-7700"}, customer.Traits{}, "pos")
+		if len(merged.Merged) != 1 {
+			t.Fatalf("merged %v, want one customer", merged.Merged)
+		}
+		want, err := db.FindCustomerByID(ctx, tn, first.Profile.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, again := range []struct {
+			in     customer.IdentifierInput
+			traits customer.Traits
+		}{
+			{customer.IdentifierInput{Email: "mei.again@mail.hk"}, customer.Traits{}},
+			{customer.IdentifierInput{CardNumber: "LC-7700", Phone: "+852 9123 4666"}, customer.Traits{FirstName: &name}},
+		} {
+			writes := db.PoolStats().Writes
+			res := identify(t, db, tn, again.in, again.traits, "pos")
+			if res.Created || len(res.Merged) > 0 || len(res.Ignored) > 0 {
+				t.Fatalf("%+v: created %v, merged %v, ignored %+v", again.in, res.Created, res.Merged, res.Ignored)
+			}
+			if !reflect.DeepEqual(res.Profile, want) {
+				t.Errorf("%+v:\n got %+v\nwant %+v", again.in, res.Profile, want)
+			}
+			if w := db.PoolStats().Writes; w != writes {
+				t.Errorf("%+v: %d write transactions, want none", again.in, w-writes)
+			}
+		}
+		// A new trait value is a change: the writer records it.
+		other := "May"
+		writes := db.PoolStats().Writes
+		if res := identify(t, db, tn, customer.IdentifierInput{Email: "mei.again@mail.hk"}, customer.Traits{FirstName: &other}, "pos"); *res.Profile.Traits.FirstName != other {
+			t.Fatalf("first name %q, want %q", *res.Profile.Traits.FirstName, other)
+		}
+		if db.PoolStats().Writes == writes {
+			t.Error("a changed trait was answered without a write")
+		}
+		// A shared phone, flagged after three merges, is ignored: a customer
+		// identified with it and their own card is not merged.
+		const shopPhone = "+85228889999"
+		identify(t, db, tn, customer.IdentifierInput{Phone: shopPhone}, customer.Traits{}, "pos")
+		for i := range 4 {
+			card := fmt.Sprintf("LC-80%d", i)
+			identify(t, db, tn, customer.IdentifierInput{CardNumber: card}, customer.Traits{}, "pos")
+			identify(t, db, tn, customer.IdentifierInput{CardNumber: card, Phone: shopPhone}, customer.Traits{}, "pos")
+		}
+		for range 2 { // the second time nothing is new
+			res := identify(t, db, tn, customer.IdentifierInput{CardNumber: "LC-803", Phone: shopPhone}, customer.Traits{}, "pos")
+			if len(res.Merged) != 0 || len(res.Ignored) != 1 || res.Ignored[0].Reason != "flagged_shared" {
+				t.Fatalf("with the flagged phone: merged %v, ignored %+v", res.Merged, res.Ignored)
+			}
+		}
+	})
+}
