@@ -15,17 +15,7 @@ import (
 // select: its timestamp columns make the driver read every row's times.
 // CROSS JOIN keeps SQLite's join order (the one identifier first), which
 // without statistics scanned the tenant's customers for the consents.
-var lookupProfile = fmt.Sprintf(lookupProfileSQL, "NULL")
-
-// lookupProfileFlags is lookupProfile with, as an identifier's second time,
-// when it was flagged as shared. It is read by primary key, one identifier at
-// a time: flagged_at is not in the index the identifiers come from, and
-// without statistics SQLite would rather scan the tenant's identifiers than
-// go back to the table for it.
-var lookupProfileFlags = fmt.Sprintf(lookupProfileSQL, `(SELECT f.flagged_at FROM customer_identifiers f
-		WHERE f.tenant_id = $1 AND f.type = i.type AND f.value = i.value)`)
-
-const lookupProfileSQL = `WITH hit AS (
+const lookupProfile = `WITH hit AS (
 		SELECT customer_id FROM customer_identifiers
 		WHERE tenant_id = $1 AND type = $2 AND value = $3 AND customer_id > $4)
 	SELECT 2, c.tenant_id, c.id, c.survivor_id, c.merged_into, c.first_name, c.last_name, c.gender, c.birthday,
@@ -37,7 +27,7 @@ const lookupProfileSQL = `WITH hit AS (
 	FROM hit CROSS JOIN customers m CROSS JOIN customer_consents k
 	WHERE m.tenant_id = $1 AND m.survivor_id = hit.customer_id AND k.tenant_id = $1 AND k.customer_id = m.id
 	UNION ALL
-	SELECT 0, i.type, i.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, i.created_at, %s, NULL
+	SELECT 0, i.type, i.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, i.created_at, NULL, NULL
 	FROM hit CROSS JOIN customer_identifiers i WHERE i.tenant_id = $1 AND i.customer_id = hit.customer_id`
 
 // findByIdentifier is the lookup a POS or web shop makes at every visit: an
@@ -48,55 +38,36 @@ func (db *DB) findByIdentifier(ctx context.Context, f CustomerFilter, ident cust
 	if f.Limit < 1 {
 		return []*Profile{}, nil
 	}
-	p, _, err := profileByIdentifier(ctx, db.readPoint(), f.TenantID, ident, f.After, false)
-	if err != nil || p == nil {
-		return []*Profile{}, err
-	}
-	return []*Profile{p}, nil
-}
-
-// profileByIdentifier reads the profile of the customer that owns ident
-// (nil when none does, or when its id is not after the cursor), and with
-// flags which of its identifiers are flagged as shared.
-func profileByIdentifier(ctx context.Context, q Querier, tenantID string, ident customer.Identifier, after string, flags bool) (*Profile, map[customer.Identifier]bool, error) {
-	query := lookupProfile
-	if flags {
-		query = lookupProfileFlags
-	}
-	rows, err := q.Query(ctx, query, tenantID, ident.Type, ident.Value, after)
+	rows, err := db.readPoint().Query(ctx, lookupProfile, f.TenantID, ident.Type, ident.Value, f.After)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqldb: find customer: %w", err)
+		return nil, fmt.Errorf("sqldb: find customer: %w", err)
 	}
 	defer rows.Close()
 	var c *customer.Customer
 	var parts profileParts
-	flagged := map[customer.Identifier]bool{}
 	for rows.Next() {
 		var r lookupRow
 		if err := rows.Scan(r.fields()...); err != nil {
-			return nil, nil, fmt.Errorf("sqldb: find customer: %w", err)
+			return nil, fmt.Errorf("sqldb: find customer: %w", err)
 		}
 		switch r.kind {
 		case 2:
 			if c, err = r.customer(); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		case 1:
 			parts.history = append(parts.history, r.consent())
 		default:
 			parts.identifier(r.str(0), r.str(1), r.at(0))
-			if r.times[1] != nil {
-				flagged[customer.Identifier{Type: r.str(0), Value: r.str(1)}] = true
-			}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("sqldb: find customer: %w", err)
+		return nil, fmt.Errorf("sqldb: find customer: %w", err)
 	}
 	if c == nil {
-		return nil, nil, nil
+		return []*Profile{}, nil
 	}
-	return parts.profile(c, c.ID), flagged, nil
+	return []*Profile{parts.profile(c, c.ID)}, nil
 }
 
 // lookupRow is one row of lookupProfile.

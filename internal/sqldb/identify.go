@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,30 +72,25 @@ func identifyUnchanged(ctx context.Context, q Querier, t tenant.Tenant, p Identi
 	if err != nil || len(erased) > 0 {
 		return nil, false, err
 	}
-	// The profile the first identifier names, in one statement. Unless
-	// every claimed identifier is already its own and none is flagged, the
-	// request changes something (or ignores an identifier): the write path
-	// decides.
-	prof, flagged, err := profileByIdentifier(ctx, q, t.ID, claims[0].Identifier, "", true)
-	if err != nil || prof == nil {
+	m, err := matchClaims(ctx, q, "", t, claims, append([]customer.Ignored(nil), ignored...))
+	if err != nil {
 		return nil, false, err
 	}
-	matches := make([]customer.Match, len(claims))
-	for i, c := range claims {
-		if flagged[c.Identifier] || !slices.Contains(prof.Identifiers, c.Identifier) {
-			return nil, false, nil
-		}
-		matches[i] = customer.Match{Claim: c, OwnerID: prof.ID}
-	}
-	plan := customer.PlanIdentify(matches, map[string]customer.Owner{prof.ID: ownerOf(&prof.Customer)}, t.Settings.Limit)
-	if plan.TargetID != prof.ID || len(plan.MergeIDs) > 0 || len(plan.Attach) > 0 {
+	plan := customer.PlanIdentify(m.matches, m.owners, t.Settings.Limit)
+	if plan.TargetID == "" || len(plan.MergeIDs) > 0 || len(plan.Attach) > 0 {
 		return nil, false, nil
 	}
-	if _, _, changes := customer.ApplyTraits(prof.Traits, prof.TraitSources, customer.TraitUpdate{
+	target := m.customers[plan.TargetID]
+	if _, _, changes := customer.ApplyTraits(target.Traits, target.TraitSources, customer.TraitUpdate{
 		Traits: p.Traits, Source: p.Source, At: time.Now(), Priority: t.Settings.Priority}); len(changes) > 0 {
 		return nil, false, nil
 	}
-	return &IdentifyResult{Profile: prof, Ignored: append(append([]customer.Ignored(nil), ignored...), plan.Ignored...)}, true, nil
+	history, err := consentHistory(ctx, q, t.ID, target.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	prof := &Profile{Customer: *target, RequestedID: target.ID, Consents: customer.CurrentConsents(history)}
+	return &IdentifyResult{Profile: prof, Ignored: append(m.ignored, plan.Ignored...)}, true, nil
 }
 
 // normalizeRequest checks an identify request before any database work.
