@@ -74,10 +74,8 @@ type DB struct {
 	// SQLite
 	path         string
 	writer       *sql.DB
-	reader       *sql.DB
-	readQ        sqlQuerier
-	point        *sql.DB // point reads (readPoint), apart from the others
-	pointQ       sqlQuerier
+	reader       readPool
+	point        readPool // point reads (readPoint), apart from the others
 	batcher      *batcher
 	checkpointer *checkpointer
 
@@ -139,7 +137,7 @@ func (db *DB) Read() Querier {
 	if db.engine == Postgres {
 		return pgxQuerier{db.pool}
 	}
-	return db.readQ
+	return db.reader.q
 }
 
 // readPoint is Read for statements bounded by a few index seeks (a customer
@@ -153,9 +151,9 @@ func (db *DB) Read() Querier {
 // or an export reading through Read cannot hold up a lookup at the till.
 func (db *DB) readPoint() Querier {
 	if db.engine == Postgres {
-		return uncancelled{pgxQuerier{db.pool}}
+		return uncancelled{db.Read()}
 	}
-	return uncancelled{db.pointQ}
+	return uncancelled{db.point.q}
 }
 
 type uncancelled struct{ q Querier }
@@ -206,7 +204,7 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.batcher.stop()
-	return errors.Join(db.checkpointer.stop(), db.point.Close(), db.reader.Close(), db.writer.Close())
+	return errors.Join(db.checkpointer.stop(), db.point.db.Close(), db.reader.db.Close(), db.writer.Close())
 }
 
 // Tx is a write transaction (on SQLite, a savepoint inside a group commit).

@@ -31,11 +31,12 @@ func (db *DB) PoolStats() PoolStats {
 		return s
 	}
 	s.CheckpointedFrames = db.checkpointer.frames.Load()
-	for _, p := range []*sql.DB{db.reader, db.point, db.writer} {
+	for _, p := range []*sql.DB{db.reader.db, db.point.db, db.writer} {
 		st := p.Stats()
 		s.Open, s.InUse, s.Idle = s.Open+st.OpenConnections, s.InUse+st.InUse, s.Idle+st.Idle
+		if p == db.writer {
+			s.WriterWait = st.WaitDuration
+		}
 	}
-	w := db.writer.Stats()
-	s.WriterWait = w.WaitDuration
 	return s
 }
