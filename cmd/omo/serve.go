@@ -53,6 +53,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	defer db.Close()
+	useSpareProc(env.getenv, db.Engine())
 	db.FollowSales(job.FollowsSales())
 	if cfg.migrate {
 		if err := db.Migrate(ctx); err != nil {
