@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -237,6 +238,7 @@ func TestServe_KillMidWrite(t *testing.T) {
 		t.Fatal("no write was acknowledged before the kill")
 	}
 	base, _ = startBinary(t, bin, dbURL)
+	checkSpareProc(t, base)
 	c := client{t: t, base: base, key: tenant.APIKey}
 	for email, id := range acked {
 		status, out := c.do("GET", "/v1/customers?email="+email, nil)
@@ -374,5 +376,26 @@ func waitForMetric(t *testing.T, base, want string) string {
 			return string(body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkSpareProc checks that the binary serving SQLite at base runs one P more
+// than the cores (ADR 11), or the GOMAXPROCS its environment (inherited from
+// the test's) sets.
+func checkSpareProc(t *testing.T, base string) {
+	t.Helper()
+	want := strconv.Itoa(defaultProcs + 1)
+	if env := os.Getenv("GOMAXPROCS"); env != "" {
+		want = env
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^go_sched_gomaxprocs_threads (\d+)$`).FindSubmatch(raw)
+	if m == nil || string(m[1]) != want {
+		t.Fatalf("GOMAXPROCS of omo serve on SQLite: got %q, want %s", m, want)
 	}
 }
