@@ -34,8 +34,8 @@ func procsForSQLite(getenv func(string) string, engine sqldb.Engine, current int
 // does not add another P.
 var defaultProcs = runtime.GOMAXPROCS(0)
 
-// useSpareProc applies procsForSQLite. It runs after sqldb.Open, whose pools
-// are sized by the cores (the GOMAXPROCS before this change).
+// useSpareProc applies procsForSQLite. sqldb sizes its pools by the cores
+// the process started with, before or after this change.
 func useSpareProc(getenv func(string) string, engine sqldb.Engine) {
 	if n, ok := procsForSQLite(getenv, engine, defaultProcs); ok {
 		runtime.GOMAXPROCS(n)

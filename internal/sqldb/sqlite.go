@@ -29,29 +29,38 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	reader, err := openReaders(path, opts.ReadConns)
-	if err != nil {
+	// On any failure below, what was opened so far is closed again.
+	opened := []*sql.DB{writer}
+	fail := func(err error) (*DB, error) {
+		for _, d := range opened {
+			_ = d.Close()
+		}
 		return nil, err
 	}
+	reader, err := openReaders(path, opts.ReadConns)
+	if err != nil {
+		return fail(err)
+	}
+	opened = append(opened, reader.db)
 	// Point reads get their own pool, as many connections as the process
 	// has cores (see readPoint).
 	point, err := openReaders(path, opts.PointReadConns)
 	if err != nil {
-		reader.db.Close()
-		return nil, err
+		return fail(err)
 	}
+	opened = append(opened, point.db)
 	if err := writer.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+		return fail(fmt.Errorf("sqldb: open %s: %w", path, err))
 	}
 	// The WAL sits beside the file SQLite opened, which is not path when
 	// path is a symbolic link: ask SQLite.
 	var main string
 	if err := writer.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&main); err != nil {
-		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+		return fail(fmt.Errorf("sqldb: open %s: %w", path, err))
 	}
 	ckpt, err := sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
-		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+		return fail(fmt.Errorf("sqldb: open %s: %w", path, err))
 	}
 	ckpt.SetMaxOpenConns(1)
 	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader, point: point, checkpointer: newCheckpointer(ckpt)}
@@ -70,13 +79,18 @@ func openReaders(path string, n int) (readPool, error) {
 		return readPool{}, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
 	if n <= 0 {
-		n = max(2, runtime.GOMAXPROCS(0))
+		n = max(2, cores)
 	}
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxIdleTime(0)
 	return readPool{db: reader, q: sqlQuerier{d: reader, cache: newStmtCache(reader.PrepareContext)}}, nil
 }
+
+// cores is the GOMAXPROCS the process started with: the cores it may use.
+// It is read once, so that the pools keep that size when omo serve later runs
+// one P more than the cores (cmd/omo/procs.go, ADR 11).
+var cores = runtime.GOMAXPROCS(0)
 
 // readPool is a pool of SQLite reader connections and its querier, which
 // prepares each statement once per connection.
