@@ -237,8 +237,9 @@ func TestServe_KillMidWrite(t *testing.T) {
 	if len(acked) == 0 {
 		t.Fatal("no write was acknowledged before the kill")
 	}
-	base, _ = startBinary(t, bin, dbURL)
+	base, server := startBinary(t, bin, dbURL)
 	checkSpareProc(t, base)
+	checkCommitThreads(t, server.Process.Pid)
 	c := client{t: t, base: base, key: tenant.APIKey}
 	for email, id := range acked {
 		status, out := c.do("GET", "/v1/customers?email="+email, nil)
@@ -376,6 +377,20 @@ func waitForMetric(t *testing.T, base, want string) string {
 			return string(body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkCommitThreads checks that the binary serving SQLite runs its writer
+// and WAL syncer on two threads at nice -10 (ADR 12), which needs root or
+// CAP_SYS_NICE; without them it runs on at normal priority.
+func checkCommitThreads(t *testing.T, pid int) {
+	t.Helper()
+	want := 2
+	if os.Geteuid() != 0 {
+		want = 0 // no right to raise a priority: logged, and nothing changes
+	}
+	if got := sqldbtest.ThreadNices(t, pid)[defaultCommitNice]; got != want {
+		t.Fatalf("%d threads of omo serve at nice %d, want %d", got, defaultCommitNice, want)
 	}
 }
 

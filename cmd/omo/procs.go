@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/omo-platform/omo/internal/sqldb"
 )
@@ -39,5 +43,43 @@ var defaultProcs = runtime.GOMAXPROCS(0)
 func useSpareProc(getenv func(string) string, engine sqldb.Engine) {
 	if n, ok := procsForSQLite(getenv, engine, defaultProcs); ok {
 		runtime.GOMAXPROCS(n)
+	}
+}
+
+// defaultCommitNice is the nice value of SQLite's writer and WAL syncer
+// threads (sqldb.Options.CommitNice, ADR 12): every write of the process
+// waits on these two, so they run ahead of the threads serving requests.
+const defaultCommitNice = -10
+
+// niceFlag is a nice value: an integer from -20 to 19.
+type niceFlag struct{ v *int }
+
+func (f niceFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return strconv.Itoa(*f.v)
+}
+
+func (f niceFlag) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < -20 || n > 19 {
+		return fmt.Errorf("%q is not a nice value (an integer from -20 to 19)", s)
+	}
+	*f.v = n
+	return nil
+}
+
+// logCommitPriority says whether the commit threads got their priority; a
+// process without the right to raise it runs on, slower under load.
+func logCommitPriority(log *slog.Logger, db *sqldb.DB) {
+	p := db.CommitPriority()
+	switch {
+	case p.Nice == 0 || db.Engine() != sqldb.SQLite:
+	case p.Err != nil:
+		log.Warn("commit threads run at normal priority: grant CAP_SYS_NICE (or a LimitNICE/RLIMIT_NICE that allows it), "+
+			"or set --sqlite-commit-nice 0 to silence this", "nice", p.Nice, "err", p.Err.Error())
+	default:
+		log.Info("commit threads prioritised", "nice", p.Nice)
 	}
 }

@@ -34,3 +34,26 @@ func TestProcsForSQLite(t *testing.T) {
 		})
 	}
 }
+
+func TestNiceFlag(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{"-10", -10, false},
+		{" 0 ", 0, false},
+		{"19", 19, false},
+		{"-20", -20, false},
+		{"20", 0, true},
+		{"-21", 0, true},
+		{"high", 0, true},
+		{"", 0, true},
+	} {
+		var v int
+		err := niceFlag{&v}.Set(tc.in)
+		if (err != nil) != tc.wantErr || v != tc.want {
+			t.Errorf("Set(%q) = %d, %v; want %d, error %v", tc.in, v, err, tc.want, tc.wantErr)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,7 @@ type serveConfig struct {
 	db, addr, role, logLevel string
 	pprofAddr, sftpAddr      string
 	workers                  int
+	commitNice               int
 	shutdownTimeout          time.Duration
 	migrate                  bool
 	stripe                   payment.Config
@@ -48,12 +50,13 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if env.getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
 	}
-	db, err := sqldb.Open(ctx, cfg.db, sqldb.Options{})
+	db, err := sqldb.Open(ctx, cfg.db, sqldb.Options{CommitNice: cfg.commitNice})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	useSpareProc(env.getenv, db.Engine())
+	logCommitPriority(log, db)
 	db.FollowSales(job.FollowsSales())
 	if cfg.migrate {
 		if err := db.Migrate(ctx); err != nil {
@@ -103,6 +106,11 @@ func serveFlags(env environment, args []string) (serveConfig, bool, error) {
 	fs.StringVar(&c.role, "role", env.envOr("OMO_ROLE", "all"), "api, worker or all (env OMO_ROLE)")
 	fs.StringVar(&c.logLevel, "log-level", env.envOr("OMO_LOG_LEVEL", "info"), "debug, info, warn or error (env OMO_LOG_LEVEL)")
 	fs.IntVar(&c.workers, "workers", 10, "concurrent jobs per worker process")
+	if err := (niceFlag{&c.commitNice}).Set(env.envOr("OMO_SQLITE_COMMIT_NICE", strconv.Itoa(defaultCommitNice))); err != nil {
+		return c, false, fmt.Errorf("%w: OMO_SQLITE_COMMIT_NICE: %v", errUsage, err)
+	}
+	fs.Var(niceFlag{&c.commitNice}, "sqlite-commit-nice", "on SQLite, the nice value (-20 to 19) of the threads of the one writer and "+
+		"of the WAL syncer; negative values need root or CAP_SYS_NICE, 0 leaves them alone (env OMO_SQLITE_COMMIT_NICE)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs on SIGTERM")
 	fs.BoolVar(&c.migrate, "migrate", true, "apply migrations on start")
 	fs.StringVar(&c.sftpAddr, "sftp-addr", env.envOr("OMO_SFTP_ADDR", ""),

@@ -437,7 +437,9 @@ func (b *bench) httpScenarios(ctx context.Context) error {
 
 func (b *bench) bulkScenarios(ctx context.Context) error {
 	cfg, rep := b.cfg, b.rep
-	db, err := sqldb.Open(ctx, b.dbURL, sqldb.Options{})
+	// The commit threads at the priority omo serve gives them (ADR 12): the
+	// importer that this path stands for runs inside omo serve.
+	db, err := sqldb.Open(ctx, b.dbURL, sqldb.Options{CommitNice: -10})
 	if err != nil {
 		return err
 	}

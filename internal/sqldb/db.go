@@ -64,6 +64,10 @@ type Options struct {
 	// PointReadConns sizes the SQLite pool of point reads (readPoint): one
 	// connection per core, at least 2, when zero.
 	PointReadConns int
+	// CommitNice, when not zero, runs SQLite's writer and WAL syncer each on
+	// a thread of its own with this nice value (Linux; -10 in omo serve).
+	// Whether it took effect: DB.CommitPriority. Ignored on PostgreSQL.
+	CommitNice int
 }
 
 // DB is an open database of either engine.
@@ -72,12 +76,13 @@ type DB struct {
 	now    func() time.Time
 
 	// SQLite
-	path         string
-	writer       *sql.DB
-	reader       readPool
-	point        readPool // point reads (readPoint), apart from the others
-	batcher      *batcher
-	checkpointer *checkpointer
+	path           string
+	writer         *sql.DB
+	reader         readPool
+	point          readPool // point reads (readPoint), apart from the others
+	batcher        *batcher
+	checkpointer   *checkpointer
+	commitPriority *commitPriority
 
 	// PostgreSQL
 	pool *pgxpool.Pool

@@ -64,7 +64,8 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	ckpt.SetMaxOpenConns(1)
 	db := &DB{engine: SQLite, path: path, writer: writer, reader: reader, point: point, checkpointer: newCheckpointer(ckpt)}
-	db.batcher = newBatcher(db, writer, main+"-wal")
+	db.commitPriority = &commitPriority{nice: opts.CommitNice}
+	db.batcher = newBatcher(db, writer, main+"-wal", db.commitPriority)
 	return db, nil
 }
 

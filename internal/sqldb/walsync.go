@@ -3,6 +3,7 @@ package sqldb
 import (
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 )
 
@@ -37,9 +38,15 @@ type walSyncer struct {
 	wal     *os.File              // the loop goroutine's alone
 }
 
-func newWALSyncer(walPath string) *walSyncer {
+func newWALSyncer(walPath string, prio *commitPriority, started *sync.WaitGroup) *walSyncer {
 	s := &walSyncer{path: walPath, batches: make(chan []*writeReq, 64), done: make(chan struct{})}
-	go s.loop()
+	go func() {
+		prio.enter("WAL syncer")
+		if started != nil {
+			started.Done()
+		}
+		s.loop()
+	}()
 	return s
 }
 
