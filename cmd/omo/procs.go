@@ -75,7 +75,7 @@ func (f niceFlag) Set(s string) error {
 func logCommitPriority(log *slog.Logger, db *sqldb.DB) {
 	p := db.CommitPriority()
 	switch {
-	case p.Nice == 0 || db.Engine() != sqldb.SQLite:
+	case p.Nice == 0: // not asked for, or PostgreSQL
 	case p.Err != nil:
 		log.Warn("commit threads run at normal priority: grant CAP_SYS_NICE (or a LimitNICE/RLIMIT_NICE that allows it), "+
 			"or set --sqlite-commit-nice 0 to silence this", "nice", p.Nice, "err", p.Err.Error())

@@ -53,7 +53,7 @@ func newBatcher(db *DB, writer *sql.DB, walPath string, prio *commitPriority) *b
 		syncer: newWALSyncer(walPath, prio, &started), quit: make(chan struct{})}
 	b.stopped.Add(1)
 	go func() {
-		prio.enter("SQLite writer")
+		defer prio.enter("SQLite writer")()
 		started.Done()
 		b.loop()
 	}()

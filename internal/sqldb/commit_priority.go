@@ -21,7 +21,7 @@ type CommitPriority struct {
 // caller. With its thread at nice -10 the kernel runs it ahead of the
 // threads serving HTTP and the load beside it; the syncer, which answers a
 // batch's callers as soon as the WAL is on disk, likewise. The purchases
-// accrued over HTTP rose from 1,439-1,641/s to 1,672-1,966/s on 2 cores
+// accrued over HTTP rose from a median of 1,514/s to 1,849/s on 2 cores
 // (docs/performance.md, session 12; ADR 12).
 type commitPriority struct {
 	nice int
@@ -30,21 +30,30 @@ type commitPriority struct {
 }
 
 // enter locks the calling goroutine to its thread and sets that thread's
-// nice value. The thread is never given back (no UnlockOSThread): when the
-// goroutine ends, Go ends the thread with it, so no other goroutine ever runs
-// at the raised priority.
-func (p *commitPriority) enter(who string) {
+// nice value; the goroutine calls the returned leave as it ends. Once set,
+// the thread is never given back (no UnlockOSThread): when the goroutine
+// ends, Go ends the thread with it, so no other goroutine ever runs at the
+// raised priority. The one exception is the process's main thread, which
+// Go parks for good instead of ending it: leave puts its nice value back.
+func (p *commitPriority) enter(who string) (leave func()) {
 	if p == nil || p.nice == 0 {
-		return
+		return func() {}
 	}
 	runtime.LockOSThread()
-	if err := setThreadNice(p.nice); err != nil {
+	before, err := threadNice()
+	if err == nil {
+		err = setThreadNice(p.nice)
+	}
+	if err != nil {
+		runtime.UnlockOSThread() // a thread of its own gains nothing at the same priority
 		p.mu.Lock()
 		if p.err == nil {
 			p.err = fmt.Errorf("sqldb: nice %d for the %s thread: %w", p.nice, who, err)
 		}
 		p.mu.Unlock()
+		return func() {}
 	}
+	return func() { _ = setThreadNice(before) }
 }
 
 func (p *commitPriority) result() CommitPriority {

@@ -8,3 +8,10 @@ import "syscall"
 func setThreadNice(nice int) error {
 	return syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), nice)
 }
+
+// threadNice reads the calling thread's nice value (the system call answers
+// 20 - nice, to keep its result positive).
+func threadNice() (int, error) {
+	v, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+	return 20 - v, err
+}

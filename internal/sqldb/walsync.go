@@ -41,7 +41,7 @@ type walSyncer struct {
 func newWALSyncer(walPath string, prio *commitPriority, started *sync.WaitGroup) *walSyncer {
 	s := &walSyncer{path: walPath, batches: make(chan []*writeReq, 64), done: make(chan struct{})}
 	go func() {
-		prio.enter("WAL syncer")
+		defer prio.enter("WAL syncer")()
 		if started != nil {
 			started.Done()
 		}
