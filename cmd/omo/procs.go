@@ -34,9 +34,9 @@ func procsForSQLite(getenv func(string) string, engine sqldb.Engine, current int
 }
 
 // defaultProcs is the GOMAXPROCS the process started with (the usable
-// cores), kept so that a second serve in one process (the end-to-end tests)
-// does not add another P.
-var defaultProcs = runtime.GOMAXPROCS(0)
+// cores, as sqldb read it), so that a second serve in one process (the
+// end-to-end tests) does not add another P.
+var defaultProcs = sqldb.Cores()
 
 // useSpareProc applies procsForSQLite. sqldb sizes its pools by the cores
 // the process started with, before or after this change.

@@ -47,17 +47,10 @@ type writeReq struct {
 // newBatcher starts the writer and its WAL syncer and returns once both run
 // at the priority asked for (commit_priority.go).
 func newBatcher(db *DB, writer *sql.DB, walPath string, prio *commitPriority) *batcher {
-	var started sync.WaitGroup
-	started.Add(2)
 	b := &batcher{db: db, writer: writer, stmts: newWriterStmts(writer), reqs: make(chan *writeReq),
-		syncer: newWALSyncer(walPath, prio, &started), quit: make(chan struct{})}
+		syncer: newWALSyncer(walPath, prio), quit: make(chan struct{})}
 	b.stopped.Add(1)
-	go func() {
-		defer prio.enter("SQLite writer")()
-		started.Done()
-		b.loop()
-	}()
-	started.Wait()
+	prio.run("SQLite writer", b.loop)
 	return b
 }
 

@@ -56,6 +56,19 @@ func (p *commitPriority) enter(who string) (leave func()) {
 	return func() { _ = setThreadNice(before) }
 }
 
+// run starts fn on a goroutine of its own at the priority (enter) and
+// returns once that goroutine has its thread, so that Open can report the
+// outcome.
+func (p *commitPriority) run(who string, fn func()) {
+	entered := make(chan struct{})
+	go func() {
+		defer p.enter(who)()
+		close(entered)
+		fn()
+	}()
+	<-entered
+}
+
 func (p *commitPriority) result() CommitPriority {
 	if p == nil {
 		return CommitPriority{}

@@ -93,6 +93,9 @@ func openReaders(path string, n int) (readPool, error) {
 // one P more than the cores (cmd/omo/procs.go, ADR 11).
 var cores = runtime.GOMAXPROCS(0)
 
+// Cores is the GOMAXPROCS the process started with, read once at start.
+func Cores() int { return cores }
+
 // readPool is a pool of SQLite reader connections and its querier, which
 // prepares each statement once per connection.
 type readPool struct {

@@ -3,7 +3,6 @@ package sqldb
 import (
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 )
 
@@ -38,15 +37,10 @@ type walSyncer struct {
 	wal     *os.File              // the loop goroutine's alone
 }
 
-func newWALSyncer(walPath string, prio *commitPriority, started *sync.WaitGroup) *walSyncer {
+// newWALSyncer starts the syncer at the priority asked for (nil: as is).
+func newWALSyncer(walPath string, prio *commitPriority) *walSyncer {
 	s := &walSyncer{path: walPath, batches: make(chan []*writeReq, 64), done: make(chan struct{})}
-	go func() {
-		defer prio.enter("WAL syncer")()
-		if started != nil {
-			started.Done()
-		}
-		s.loop()
-	}()
+	prio.run("WAL syncer", s.loop)
 	return s
 }
 

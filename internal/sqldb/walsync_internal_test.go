@@ -34,7 +34,7 @@ func TestWALSyncerAnswersEveryCallerAfterTheFsync(t *testing.T) {
 	if err := os.WriteFile(db+"-wal", []byte("frames"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := newWALSyncer(db+"-wal", nil, nil)
+	s := newWALSyncer(db+"-wal", nil)
 	failed := errors.New("this call failed in its savepoint")
 	var all []*writeReq
 	for i := range 50 {
@@ -55,7 +55,7 @@ func TestWALSyncerAnswersEveryCallerAfterTheFsync(t *testing.T) {
 func TestWALSyncerFailsEveryWriteOnceTheWALCannotBeSynced(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "omo.db")
-	s := newWALSyncer(db+"-wal", nil, nil) // no such file: the batch's durability is unknown
+	s := newWALSyncer(db+"-wal", nil) // no such file: the batch's durability is unknown
 	defer s.stop()
 	b := syncerBatch(2)
 	s.committed(b)
@@ -84,7 +84,7 @@ func TestWALSyncerFollowsAReplacedWAL(t *testing.T) {
 	if err := os.WriteFile(db+"-wal", nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := newWALSyncer(db+"-wal", nil, nil)
+	s := newWALSyncer(db+"-wal", nil)
 	defer s.stop()
 	b := syncerBatch(1)
 	s.committed(b)
